@@ -1,0 +1,22 @@
+package dev.qwen2j.examples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code qwen2j} command line: one subcommand per job. */
+@Command(name = "qwen2j",
+        mixinStandardHelpOptions = true,
+        version = "qwen2j 0.1.0-SNAPSHOT",
+        description = "Run Qwen2-family models (Qwen2, Qwen2.5, QwQ, DeepSeek-R1-Distill-Qwen, Sky-T1) in pure Java.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, also used by tests. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+}
