@@ -1,0 +1,175 @@
+package dev.qwen2j.core.safetensors;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes safetensors files atomically: the bytes go to a temporary file in the target folder, which is
+ * renamed over the target only once complete, so a failed or killed writer never leaves a half-written
+ * checkpoint behind (the temporary file is deleted on failure). The file is not fsync'ed: after a power
+ * loss the OS decides what reached the disk; forcing a 1 GB checkpoint costs seconds here, and
+ * checkpoints written by qwen2j are test fixtures or re-derivable.
+ *
+ * <p>Layout: the JSON header is padded with spaces so the data region starts at a multiple of 8, and
+ * tensors are stored by decreasing element size (then by name) with no gaps, which keeps every tensor
+ * aligned to its element size, as the Hugging Face writer does.
+ */
+public final class SafetensorsWriter {
+
+    private static final ValueLayout.OfFloat F32_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private SafetensorsWriter() {
+    }
+
+    /** Fills the bytes of one tensor; {@code target} has exactly the tensor's byte size. */
+    @FunctionalInterface
+    public interface Contents {
+        void writeTo(MemorySegment target);
+    }
+
+    /**
+     * One tensor to write. The contents are produced straight into the output file's mapping, so large
+     * generated tensors never need a heap copy.
+     */
+    public record TensorData(String name, DType dtype, long[] shape, Contents contents) {
+
+        public TensorData {
+            shape = shape.clone();
+        }
+
+        /** A tensor whose little-endian bytes are {@code data} (size must match the shape). */
+        public static TensorData of(String name, DType dtype, long[] shape, MemorySegment data) {
+            TensorData tensor = new TensorData(name, dtype, shape, target -> target.copyFrom(data));
+            if (data.byteSize() != tensor.byteSize()) {
+                throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize()
+                        + " bytes given, shape " + Arrays.toString(shape) + " of " + dtype + " needs " + tensor.byteSize());
+            }
+            return tensor;
+        }
+
+        /** An F32 tensor from {@code values} (length must match the shape). */
+        public static TensorData ofFloats(String name, long[] shape, float[] values) {
+            TensorData tensor = new TensorData(name, DType.F32, shape,
+                    target -> MemorySegment.copy(values, 0, target, F32_LE, 0, values.length));
+            if ((long) values.length * Float.BYTES != tensor.byteSize()) {
+                throw new IllegalArgumentException("tensor '" + name + "': " + values.length
+                        + " floats given, shape " + Arrays.toString(shape) + " needs " + tensor.byteSize() / Float.BYTES);
+            }
+            return tensor;
+        }
+
+        /** A copy of a mapped tensor (e.g. to rewrite a checkpoint). */
+        public static TensorData of(MappedTensor tensor) {
+            return of(tensor.name(), tensor.dtype(), tensor.shape(), tensor.data());
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        /** Bytes the tensor occupies. */
+        public long byteSize() {
+            long size = dtype.byteSize();
+            for (long dim : shape) {
+                if (dim < 0) {
+                    throw new IllegalArgumentException("tensor '" + name + "': negative dimension in "
+                            + Arrays.toString(shape));
+                }
+                size = Math.multiplyExact(size, dim);
+            }
+            return size;
+        }
+    }
+
+    /** Writes {@code tensors} to {@code file} with no metadata. */
+    public static void write(Path file, List<TensorData> tensors) throws IOException {
+        write(file, tensors, Map.of());
+    }
+
+    /** Writes {@code tensors} and the {@code __metadata__} map to {@code file}, replacing it atomically. */
+    public static void write(Path file, List<TensorData> tensors, Map<String, String> metadata) throws IOException {
+        List<TensorData> ordered = new ArrayList<>(tensors);
+        ordered.sort(Comparator.comparingInt((TensorData t) -> -t.dtype().byteSize()).thenComparing(TensorData::name));
+
+        ObjectNode header = SafetensorsHeader.JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = header.putObject(SafetensorsHeader.METADATA_KEY);
+            metadata.forEach(meta::put);
+        }
+        Set<String> names = new HashSet<>();
+        long[] offsets = new long[ordered.size() + 1];
+        for (int i = 0; i < ordered.size(); i++) {
+            TensorData tensor = ordered.get(i);
+            if (tensor.name().equals(SafetensorsHeader.METADATA_KEY) || !names.add(tensor.name())) {
+                throw new IllegalArgumentException("tensor name '" + tensor.name() + "' is reserved or repeated");
+            }
+            offsets[i + 1] = offsets[i] + tensor.byteSize();
+            ObjectNode entry = header.putObject(tensor.name());
+            entry.put("dtype", tensor.dtype().name());
+            ArrayNode shape = entry.putArray("shape");
+            for (long dim : tensor.shape) {
+                shape.add(dim);
+            }
+            entry.putArray("data_offsets").add(offsets[i]).add(offsets[i + 1]);
+        }
+        byte[] json = SafetensorsHeader.JSON.writeValueAsBytes(header);
+        int padded = (json.length + 7) & ~7;
+        ByteBuffer head = ByteBuffer.allocate(Long.BYTES + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) {
+            head.put((byte) ' ');
+        }
+        head.flip();
+        long dataStart = Long.BYTES + padded;
+        long dataSize = offsets[ordered.size()];
+
+        Path target = file.toAbsolutePath();
+        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+        try {
+            if (Files.getFileStore(temp).supportsFileAttributeView("posix")) {
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                while (head.hasRemaining()) {
+                    channel.write(head);
+                }
+                if (dataSize > 0) {
+                    // shared: generators may fill one tensor from several threads
+                    try (Arena arena = Arena.ofShared()) {
+                        MemorySegment data = channel.map(FileChannel.MapMode.READ_WRITE, dataStart, dataSize, arena);
+                        for (int i = 0; i < ordered.size(); i++) {
+                            ordered.get(i).contents().writeTo(data.asSlice(offsets[i], offsets[i + 1] - offsets[i]));
+                        }
+                    }
+                }
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException | Error e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+    }
+}
