@@ -7,6 +7,9 @@ import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 import it.unimi.dsi.fastutil.objects.Object2IntMap;
 import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +25,7 @@ import java.util.Map;
 final class TokenizerLoader {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(TokenizerLoader.class);
 
     private TokenizerLoader() {
     }
@@ -63,7 +67,7 @@ final class TokenizerLoader {
             maxId = Math.max(maxId, id);
         }
 
-        List<AddedToken> added = readAddedTokens(root.get("added_tokens"), file);
+        List<AddedToken> added = assignIds(readAddedTokens(root.get("added_tokens"), file), bpeVocab, file);
         for (AddedToken token : added) {
             maxId = Math.max(maxId, token.id());
         }
@@ -191,6 +195,36 @@ final class TokenizerLoader {
                     t.path("rstrip").asBoolean(false), t.path("normalized").asBoolean(!special), special));
         }
         return tokens;
+    }
+
+    /**
+     * Gives added tokens the ids Hugging Face gives them, which ignores the ids in the file: a token whose
+     * content is already known keeps that id, a new one gets the next free id after the vocabulary.
+     * Consistent files (all published Qwen ones) come out unchanged; others get a warning, as there.
+     */
+    private static List<AddedToken> assignIds(List<AddedToken> tokens, Object2IntMap<String> vocab, Path file) {
+        Object2IntOpenHashMap<String> assigned = new Object2IntOpenHashMap<>();
+        assigned.defaultReturnValue(-1);
+        int maxAssigned = -1;
+        List<AddedToken> result = new ArrayList<>();
+        for (AddedToken token : tokens) {
+            int id = assigned.getInt(token.content());
+            if (id < 0) {
+                id = vocab.getInt(token.content());
+            }
+            if (id < 0) {
+                id = maxAssigned >= vocab.size() ? maxAssigned + 1 : vocab.size();
+            }
+            if (id != token.id()) {
+                LOG.warn("{}: added token '{}' has id {} in the file but gets id {}, as in Hugging Face tokenizers",
+                        file, token.content(), token.id(), id);
+            }
+            assigned.put(token.content(), id);
+            maxAssigned = Math.max(maxAssigned, id);
+            result.add(new AddedToken(id, token.content(), token.singleWord(), token.lstrip(), token.rstrip(),
+                    token.normalized(), token.special()));
+        }
+        return result;
     }
 
     private static Long2LongOpenHashMap readMerges(JsonNode merges, Object2IntMap<String> vocab, Path file)
