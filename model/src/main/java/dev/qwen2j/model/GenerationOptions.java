@@ -1,0 +1,354 @@
+package dev.qwen2j.model;
+
+import dev.qwen2j.core.config.GenerationDefaults;
+import dev.qwen2j.core.sampling.SamplingParams;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * How to generate: length, sampling, stop conditions and prompt format. Immutable; build with
+ * {@link #builder()}. Sampling fields left unset take the model's {@code generation_config.json} values, and
+ * where that file is silent, transformers' {@code GenerationConfig} defaults (top-k 50, top-p 1, repetition
+ * penalty 1). As in transformers, a model whose config does not say {@code "do_sample": true} decodes greedily
+ * unless a temperature is set here; temperature 0 is always greedy.
+ *
+ * <pre>{@code
+ * GenerationOptions options = GenerationOptions.builder().maxTokens(200).temperature(0.7).topP(0.9).seed(42).build();
+ * }</pre>
+ */
+public final class GenerationOptions {
+
+    /** Tokens generated when {@link Builder#maxTokens(int)} is not called. */
+    public static final int DEFAULT_MAX_TOKENS = 512;
+
+    /** transformers' {@code GenerationConfig.top_k} default, used when generation_config.json has none. */
+    static final int TRANSFORMERS_DEFAULT_TOP_K = 50;
+
+    private static final GenerationOptions DEFAULTS = builder().build();
+
+    private final int maxTokens;
+    private final Double temperature;
+    private final Integer topK;
+    private final Double topP;
+    private final Double minP;
+    private final Double repetitionPenalty;
+    private final Double presencePenalty;
+    private final Double frequencyPenalty;
+    private final Long seed;
+    private final List<String> stopStrings;
+    private final int[] stopTokenIds;
+    private final boolean chat;
+    private final String systemPrompt;
+
+    private GenerationOptions(Builder b) {
+        maxTokens = b.maxTokens;
+        temperature = b.temperature;
+        topK = b.topK;
+        topP = b.topP;
+        minP = b.minP;
+        repetitionPenalty = b.repetitionPenalty;
+        presencePenalty = b.presencePenalty;
+        frequencyPenalty = b.frequencyPenalty;
+        seed = b.seed;
+        stopStrings = b.stopStrings;
+        stopTokenIds = b.stopTokenIds;
+        chat = b.chat;
+        systemPrompt = b.systemPrompt;
+    }
+
+    /** A builder with nothing set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Every field at its default: chat prompt, {@value #DEFAULT_MAX_TOKENS} tokens, the model's sampling. */
+    public static GenerationOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maxTokens = maxTokens;
+        b.temperature = temperature;
+        b.topK = topK;
+        b.topP = topP;
+        b.minP = minP;
+        b.repetitionPenalty = repetitionPenalty;
+        b.presencePenalty = presencePenalty;
+        b.frequencyPenalty = frequencyPenalty;
+        b.seed = seed;
+        b.stopStrings = stopStrings;
+        b.stopTokenIds = stopTokenIds;
+        b.chat = chat;
+        b.systemPrompt = systemPrompt;
+        return b;
+    }
+
+    /** The most tokens to generate. */
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** The temperature set here, or null (then from generation_config.json). */
+    public Double temperature() {
+        return temperature;
+    }
+
+    /** Top-k set here, or null. */
+    public Integer topK() {
+        return topK;
+    }
+
+    /** Top-p set here, or null. */
+    public Double topP() {
+        return topP;
+    }
+
+    /** Min-p set here, or null (then off). */
+    public Double minP() {
+        return minP;
+    }
+
+    /** Repetition penalty set here, or null. */
+    public Double repetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    /** Presence penalty set here, or null (then off). */
+    public Double presencePenalty() {
+        return presencePenalty;
+    }
+
+    /** Frequency penalty set here, or null (then off). */
+    public Double frequencyPenalty() {
+        return frequencyPenalty;
+    }
+
+    /** True when a seed was set, so that sampling repeats exactly. */
+    public boolean hasSeed() {
+        return seed != null;
+    }
+
+    /** The seed set here; when none was set, a fresh random seed on every call (so every generation differs). */
+    public long seed() {
+        return seed != null ? seed : ThreadLocalRandom.current().nextLong();
+    }
+
+    /** Strings that end the generation when they appear in the text; they are not part of the result. */
+    public List<String> stopStrings() {
+        return stopStrings;
+    }
+
+    /** Token ids set here, or null (then the model's eos ids). */
+    public int[] stopTokenIds() {
+        return stopTokenIds == null ? null : stopTokenIds.clone();
+    }
+
+    /** True (default): the prompt is formatted with the model's chat template; false: fed as is. */
+    public boolean chat() {
+        return chat;
+    }
+
+    /** A system message to put first, or null. */
+    public String systemPrompt() {
+        return systemPrompt;
+    }
+
+    /**
+     * The sampler settings: the fields set here, else {@code defaults} (the model's generation_config.json),
+     * else transformers' defaults.
+     *
+     * @throws IllegalArgumentException when a value from generation_config.json is out of range (names the field)
+     */
+    public SamplingParams samplingParams(GenerationDefaults defaults) {
+        double t;
+        if (temperature != null) {
+            t = temperature;
+        } else if (Boolean.TRUE.equals(defaults.doSample())) {
+            t = defaults.temperature() != null ? defaults.temperature() : 1.0;
+        } else {
+            t = 0; // transformers: do_sample defaults to false, which is greedy
+        }
+        int k = topK != null ? topK : defaults.topK() != null ? defaults.topK() : TRANSFORMERS_DEFAULT_TOP_K;
+        double p = topP != null ? topP : defaults.topP() != null ? defaults.topP() : 1.0;
+        double repetition = repetitionPenalty != null ? repetitionPenalty
+                : defaults.repetitionPenalty() != null ? defaults.repetitionPenalty() : 1.0;
+        try {
+            return new SamplingParams((float) t, k, (float) p, minP != null ? minP.floatValue() : 0f,
+                    (float) repetition, presencePenalty != null ? presencePenalty.floatValue() : 0f,
+                    frequencyPenalty != null ? frequencyPenalty.floatValue() : 0f);
+        } catch (IllegalArgumentException e) {
+            // Values set here were validated by the builder, so the bad one came from the model's file.
+            throw new IllegalArgumentException(GenerationDefaults.FILE + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The token ids that end the generation: those set here, else generation_config.json's eos ids, else
+     * config.json's {@code configEos}.
+     */
+    public int[] stopTokenIds(GenerationDefaults defaults, int[] configEos) {
+        if (stopTokenIds != null) {
+            return stopTokenIds.clone();
+        }
+        int[] fromGenerationConfig = defaults.eosTokenIds();
+        return fromGenerationConfig.length > 0 ? fromGenerationConfig : configEos.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "GenerationOptions[maxTokens=" + maxTokens + ", temperature=" + temperature + ", topK=" + topK
+                + ", topP=" + topP + ", minP=" + minP + ", repetitionPenalty=" + repetitionPenalty
+                + ", presencePenalty=" + presencePenalty + ", frequencyPenalty=" + frequencyPenalty
+                + ", seed=" + seed + ", stopStrings=" + stopStrings + ", stopTokenIds="
+                + (stopTokenIds == null ? null : Arrays.toString(stopTokenIds)) + ", chat=" + chat
+                + ", systemPrompt=" + (systemPrompt == null ? null : '"' + systemPrompt + '"') + "]";
+    }
+
+    /** Builds {@link GenerationOptions}; every setter checks its value and names the field when it is wrong. */
+    public static final class Builder {
+        private int maxTokens = DEFAULT_MAX_TOKENS;
+        private Double temperature;
+        private Integer topK;
+        private Double topP;
+        private Double minP;
+        private Double repetitionPenalty;
+        private Double presencePenalty;
+        private Double frequencyPenalty;
+        private Long seed;
+        private List<String> stopStrings = List.of();
+        private int[] stopTokenIds;
+        private boolean chat = true;
+        private String systemPrompt;
+
+        private Builder() {
+        }
+
+        /** The most tokens to generate, ≥ 1. */
+        public Builder maxTokens(int maxTokens) {
+            if (maxTokens < 1) {
+                throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
+            }
+            this.maxTokens = maxTokens;
+            return this;
+        }
+
+        /** Divides the logits; 0 = greedy. Finite and ≥ 0. */
+        public Builder temperature(double temperature) {
+            if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+                throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
+            }
+            this.temperature = temperature;
+            return this;
+        }
+
+        /** Keep only the k most likely tokens; 0 = off. */
+        public Builder topK(int topK) {
+            if (topK < 0) {
+                throw new IllegalArgumentException("topK must be >= 0 (0 = off), got " + topK);
+            }
+            this.topK = topK;
+            return this;
+        }
+
+        /** Nucleus sampling: keep the most likely tokens that together reach this probability; in (0, 1], 1 = off. */
+        public Builder topP(double topP) {
+            if (!(topP > 0 && topP <= 1)) {
+                throw new IllegalArgumentException("topP must be in (0, 1] (1 = off), got " + topP);
+            }
+            this.topP = topP;
+            return this;
+        }
+
+        /** Drop tokens less likely than minP × the top token's probability; in [0, 1], 0 = off. */
+        public Builder minP(double minP) {
+            if (!(minP >= 0 && minP <= 1)) {
+                throw new IllegalArgumentException("minP must be in [0, 1] (0 = off), got " + minP);
+            }
+            this.minP = minP;
+            return this;
+        }
+
+        /** transformers' repetition penalty over prompt and generated tokens; &gt; 0, 1 = off. */
+        public Builder repetitionPenalty(double repetitionPenalty) {
+            if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+                throw new IllegalArgumentException("repetitionPenalty must be a finite number > 0 (1 = off), got "
+                        + repetitionPenalty);
+            }
+            this.repetitionPenalty = repetitionPenalty;
+            return this;
+        }
+
+        /** OpenAI's presence penalty over generated tokens; finite, 0 = off (OpenAI allows -2..2). */
+        public Builder presencePenalty(double presencePenalty) {
+            if (!Double.isFinite(presencePenalty)) {
+                throw new IllegalArgumentException("presencePenalty must be finite, got " + presencePenalty);
+            }
+            this.presencePenalty = presencePenalty;
+            return this;
+        }
+
+        /** OpenAI's frequency penalty over generated tokens; finite, 0 = off (OpenAI allows -2..2). */
+        public Builder frequencyPenalty(double frequencyPenalty) {
+            if (!Double.isFinite(frequencyPenalty)) {
+                throw new IllegalArgumentException("frequencyPenalty must be finite, got " + frequencyPenalty);
+            }
+            this.frequencyPenalty = frequencyPenalty;
+            return this;
+        }
+
+        /** Seed of the sampler: the same seed, prompt and options give the same text. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Stop when the text contains one of these (not included in the result). None may be empty. */
+        public Builder stopStrings(List<String> stopStrings) {
+            for (String s : stopStrings) {
+                if (s == null || s.isEmpty()) {
+                    throw new IllegalArgumentException("stopStrings must not contain null or empty strings");
+                }
+            }
+            this.stopStrings = List.copyOf(stopStrings);
+            return this;
+        }
+
+        /** Stop when the text contains one of these (not included in the result). None may be empty. */
+        public Builder stopStrings(String... stopStrings) {
+            return stopStrings(Arrays.asList(stopStrings));
+        }
+
+        /** Token ids that end the generation, replacing the model's eos ids. At least one, none negative. */
+        public Builder stopTokenIds(int... stopTokenIds) {
+            if (stopTokenIds.length == 0) {
+                throw new IllegalArgumentException("stopTokenIds must not be empty (leave it unset for the model's eos ids)");
+            }
+            for (int id : stopTokenIds) {
+                if (id < 0) {
+                    throw new IllegalArgumentException("stopTokenIds must be >= 0, got " + id);
+                }
+            }
+            this.stopTokenIds = stopTokenIds.clone();
+            return this;
+        }
+
+        /** True (default): format the prompt with the model's chat template; false: feed it as is. */
+        public Builder chat(boolean chat) {
+            this.chat = chat;
+            return this;
+        }
+
+        /** A system message to put before the conversation (chat prompts only); null = none. */
+        public Builder systemPrompt(String systemPrompt) {
+            this.systemPrompt = systemPrompt;
+            return this;
+        }
+
+        public GenerationOptions build() {
+            return new GenerationOptions(this);
+        }
+    }
+}
