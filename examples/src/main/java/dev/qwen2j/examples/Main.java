@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "qwen2j 0.1.0-SNAPSHOT",
         description = "Run Qwen2-family models (Qwen2, Qwen2.5, QwQ, DeepSeek-R1-Distill-Qwen, Sky-T1) in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
