@@ -1,0 +1,306 @@
+package dev.qwen2j.tensor;
+
+import dev.qwen2j.core.safetensors.DType;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The CPU {@link Backend}: Vector API kernels (or scalar ones when the module is missing) on one persistent
+ * worker pool. Linear maps and attention are split across the workers; the small element-wise ops run on
+ * the calling thread, where a hand-off would cost more than the work.
+ */
+public final class CpuBackend implements Backend {
+
+    /** Rows per chunk boundary: a multiple of the 4-row kernel, and 16 floats = one cache line of y. */
+    private static final int ROW_ALIGN = 16;
+    /** Attention below this many multiply-adds runs on the calling thread. */
+    private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
+
+    private final Kernels kernels;
+    private final Parallel parallel;
+
+    private CpuBackend(Kernels kernels, int threads) {
+        this.kernels = kernels;
+        this.parallel = new Parallel(threads);
+    }
+
+    /** A backend on {@code threads} threads ({@code <= 0}: the physical core count) with the best kernels. */
+    public static CpuBackend create(int threads) {
+        return new CpuBackend(KernelChoice.BEST, threads > 0 ? threads : physicalCores());
+    }
+
+    /** The scalar kernels regardless of the Vector API: the reference, for tests and comparisons. */
+    public static CpuBackend scalar(int threads) {
+        return new CpuBackend(new ScalarKernels(), threads > 0 ? threads : physicalCores());
+    }
+
+    /** The worker pool, for benchmarks of the hand-off. */
+    public Parallel parallel() {
+        return parallel;
+    }
+
+    /**
+     * Physical cores (hyper-threads share one core's vector units, so they add nothing to these kernels):
+     * distinct (package, core) pairs in sysfs, else {@link Runtime#availableProcessors()}.
+     */
+    public static int physicalCores() {
+        int available = Runtime.getRuntime().availableProcessors();
+        Path cpus = Path.of("/sys/devices/system/cpu");
+        Set<String> cores = new HashSet<>();
+        try (Stream<Path> entries = Files.list(cpus)) {
+            for (Path cpu : (Iterable<Path>) entries::iterator) {
+                Path topology = cpu.resolve("topology");
+                if (cpu.getFileName().toString().matches("cpu\\d+") && Files.isDirectory(topology)) {
+                    cores.add(Files.readString(topology.resolve("physical_package_id")).trim() + "/"
+                            + Files.readString(topology.resolve("core_id")).trim());
+                }
+            }
+        } catch (Exception e) {
+            return available;
+        }
+        return cores.isEmpty() ? available : Math.max(1, Math.min(available, cores.size()));
+    }
+
+    @Override
+    public String name() {
+        return "cpu-" + kernels.name();
+    }
+
+    @Override
+    public int threads() {
+        return parallel.threads();
+    }
+
+    // ---------------------------------------------------------------- linear maps
+
+    /** Parts stacked by rows; part p fills outputs {@code [starts[p], starts[p + 1])}; bias null or all outputs. */
+    record CpuLinear(Tensor[] parts, int[] starts, float[] bias, int inFeatures, int outFeatures)
+            implements LinearWeights {
+    }
+
+    @Override
+    public LinearWeights linear(List<Tensor> parts, List<Tensor> biases) {
+        Objects.requireNonNull(parts, "parts");
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("a linear map needs at least one weight matrix");
+        }
+        if (biases != null && biases.size() != parts.size()) {
+            throw new IllegalArgumentException("got " + biases.size() + " biases for " + parts.size() + " weight matrices");
+        }
+        int in = parts.getFirst().cols();
+        int[] starts = new int[parts.size() + 1];
+        for (int p = 0; p < parts.size(); p++) {
+            Tensor part = parts.get(p);
+            if (part.cols() != in) {
+                throw new IllegalArgumentException(part.name() + ": " + part.cols() + " columns, but "
+                        + parts.getFirst().name() + " has " + in);
+            }
+            checkFloatType(part);
+            starts[p + 1] = Math.addExact(starts[p], part.rows());
+        }
+        float[] bias = null;
+        if (biases != null && biases.stream().anyMatch(Objects::nonNull)) {
+            bias = new float[starts[parts.size()]];
+            for (int p = 0; p < parts.size(); p++) {
+                Tensor b = biases.get(p);
+                if (b == null) {
+                    continue;
+                }
+                checkFloatType(b);
+                if ((long) b.rows() * b.cols() != parts.get(p).rows()) {
+                    throw new IllegalArgumentException(b.name() + ": " + b.rows() * (long) b.cols()
+                            + " bias values for the " + parts.get(p).rows() + " rows of " + parts.get(p).name());
+                }
+                System.arraycopy(Numbers.toFloats(b), 0, bias, starts[p], parts.get(p).rows());
+            }
+        }
+        return new CpuLinear(parts.toArray(Tensor[]::new), starts, bias, in, starts[parts.size()]);
+    }
+
+    @Override
+    public void linear(LinearWeights weights, float[] x, float[] y, int tokens) {
+        if (!(weights instanceof CpuLinear linear)) {
+            throw new IllegalArgumentException("weights were prepared by another backend: " + weights);
+        }
+        int in = linear.inFeatures();
+        int out = linear.outFeatures();
+        checkLength("x", x, (long) tokens * in);
+        checkLength("y", y, (long) tokens * out);
+        parallel.forRange(out, ROW_ALIGN, (from, to) -> {
+            Tensor[] parts = linear.parts();
+            int[] starts = linear.starts();
+            for (int p = 0; p < parts.length; p++) {
+                int lo = Math.max(from, starts[p]);
+                int hi = Math.min(to, starts[p + 1]);
+                if (lo < hi) {
+                    kernels.matmul(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
+                            linear.bias());
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    @Override
+    public void rmsNorm(float[] x, Tensor weight, float eps, float[] out, int tokens) {
+        int dim = weight.cols();
+        checkLength("x", x, (long) tokens * dim);
+        checkLength("out", out, (long) tokens * dim);
+        checkFloatType(weight);
+        for (int t = 0; t < tokens; t++) {
+            kernels.rmsNorm(x, t * dim, weight, eps, out);
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int offset, int stride, int heads, int tokens, int startPosition, RopeTable rope) {
+        int headDim = rope.headDim();
+        int half = headDim / 2;
+        float[] invFreq = rope.invFreq();
+        float scaling = rope.attentionScaling();
+        if (tokens > 0) {
+            checkLength("x", x, offset + (long) (tokens - 1) * stride + (long) heads * headDim);
+        }
+        for (int t = 0; t < tokens; t++) {
+            float position = startPosition + t;
+            int token = offset + t * stride;
+            for (int i = 0; i < half; i++) {
+                float angle = position * invFreq[i]; // F32, as transformers computes it
+                float cos = (float) Math.cos(angle) * scaling;
+                float sin = (float) Math.sin(angle) * scaling;
+                for (int h = 0; h < heads; h++) {
+                    int a = token + h * headDim + i;
+                    int b = a + half;
+                    float x0 = x[a];
+                    float x1 = x[b];
+                    x[a] = x0 * cos - x1 * sin;
+                    x[b] = x1 * cos + x0 * sin;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void swiGlu(float[] gateUp, float[] out, int n, int tokens) {
+        checkLength("gateUp", gateUp, 2L * n * tokens);
+        checkLength("out", out, (long) n * tokens);
+        for (int t = 0; t < tokens; t++) {
+            kernels.swiGlu(gateUp, 2 * n * t, n, out, n * t);
+        }
+    }
+
+    @Override
+    public void add(float[] x, float[] delta, int n) {
+        checkLength("x", x, n);
+        checkLength("delta", delta, n);
+        kernels.add(x, delta, 0, n);
+    }
+
+    @Override
+    public void embed(Tensor table, int[] tokenIds, int tokens, float[] out) {
+        int dim = table.cols();
+        checkLength("out", out, (long) tokens * dim);
+        for (int t = 0; t < tokens; t++) {
+            int id = tokenIds[t];
+            if (id < 0 || id >= table.rows()) {
+                throw new IllegalArgumentException(table.name() + ": token id " + id + " outside [0, " + table.rows() + ")");
+            }
+            long base = (long) id * dim;
+            for (int i = 0; i < dim; i++) {
+                out[t * dim + i] = Numbers.read(table.data(), table.dtype(), base + i);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    @Override
+    public void storeKv(KvCacheLayer cache, float[] src, int kOffset, int vOffset, int stride, int tokens, int startPosition) {
+        checkPositions(cache, startPosition, tokens);
+        int headDim = cache.headDim();
+        DType dtype = cache.dtype();
+        int width = cache.kvHeads() * headDim;
+        if (tokens > 0) {
+            checkLength("src", src, Math.max(kOffset, vOffset) + (long) (tokens - 1) * stride + width);
+        }
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < cache.kvHeads(); h++) {
+                long base = cache.offset(h, startPosition + t) / dtype.byteSize();
+                int k = kOffset + t * stride + h * headDim;
+                int v = vOffset + t * stride + h * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    Numbers.write(cache.keys(), dtype, base + d, src[k + d]);
+                    Numbers.write(cache.values(), dtype, base + d, src[v + d]);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache,
+                          int tokens, int startPosition, int window, float[] out) {
+        checkPositions(cache, startPosition, tokens);
+        int kvHeads = cache.kvHeads();
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException(heads + " query heads cannot share " + kvHeads + " KV heads evenly");
+        }
+        int headDim = cache.headDim();
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        if (tokens > 0) {
+            checkLength("q", q, qOffset + (long) (tokens - 1) * qStride + (long) heads * headDim);
+            checkLength("out", out, (long) tokens * heads * headDim);
+        }
+        // Items are head-major so that each worker's contiguous chunk mixes short and long prefixes evenly.
+        Parallel.Body body = (from, to) -> {
+            for (int item = from; item < to; item++) {
+                int h = item / tokens;
+                int t = item % tokens;
+                int position = startPosition + t;
+                int first = window > 0 ? Math.max(0, position - window + 1) : 0;
+                kernels.attention(q, qOffset + t * qStride + h * headDim, cache, h / group, first, position,
+                        scale, out, (t * heads + h) * headDim);
+            }
+        };
+        long work = (long) heads * tokens * (startPosition + tokens) * headDim;
+        if (work < PARALLEL_ATTENTION_WORK) {
+            body.run(0, heads * tokens);
+        } else {
+            parallel.forRange(heads * tokens, 1, body);
+        }
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    private static void checkFloatType(Tensor tensor) {
+        DType dtype = tensor.dtype();
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException(tensor.name() + ": the CPU backend computes with F32, F16 or BF16, not " + dtype);
+        }
+    }
+
+    private static void checkLength(String name, float[] array, long needed) {
+        if (array.length < needed) {
+            throw new IllegalArgumentException(name + " holds " + array.length + " floats, needs " + needed);
+        }
+    }
+
+    private static void checkPositions(KvCacheLayer cache, int startPosition, int tokens) {
+        if (startPosition < 0 || tokens < 0 || (long) startPosition + tokens > cache.capacity()) {
+            throw new IllegalArgumentException("positions [" + startPosition + ", " + (startPosition + tokens)
+                    + ") outside the KV cache's " + cache.capacity());
+        }
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+}

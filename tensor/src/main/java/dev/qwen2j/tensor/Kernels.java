@@ -1,0 +1,35 @@
+package dev.qwen2j.tensor;
+
+/**
+ * The arithmetic of {@link CpuBackend}, one implementation per instruction set: {@link ScalarKernels} (the
+ * reference and the fallback) and {@code VectorKernels} (the Vector API). Each method works on a range a
+ * worker owns; splitting work across threads is the backend's job.
+ */
+interface Kernels {
+
+    /** A short name for logs, e.g. {@code scalar} or {@code vector-256}. */
+    String name();
+
+    /**
+     * {@code y[t·yStride + yColumn + r] = W[r]·x[t·W.cols ..] + bias[yColumn + r]} for rows
+     * {@code rowFrom <= r < rowTo} of {@code w} and tokens {@code t < tokens}; {@code bias} may be null.
+     */
+    void matmul(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
+                float[] y, int yStride, int yColumn, float[] bias);
+
+    /** {@code out[offset + i] = x[offset + i] / sqrt(mean(x²) + eps) · weight[i]} for {@code i < weight.cols()}. */
+    void rmsNorm(float[] x, int offset, Tensor weight, float eps, float[] out);
+
+    /** {@code out[outOffset + i] = silu(gateUp[gateOffset + i]) · gateUp[gateOffset + n + i]} for i &lt; n. */
+    void swiGlu(float[] gateUp, int gateOffset, int n, float[] out, int outOffset);
+
+    /** {@code x[i] += delta[i]} for {@code from <= i < to}. */
+    void add(float[] x, float[] delta, int from, int to);
+
+    /**
+     * One query head against KV head {@code kvHead} at positions {@code first..last} (inclusive) of the
+     * cache, with an online softmax of {@code scale · q·k}; writes {@code headDim} floats at {@code outOffset}.
+     */
+    void attention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last,
+                   float scale, float[] out, int outOffset);
+}

@@ -1,0 +1,443 @@
+package dev.qwen2j.tensor;
+
+import dev.qwen2j.core.safetensors.DType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Vector API kernels. The species is the platform's preferred one, fixed once here so the JIT folds it.
+ *
+ * <p>Decode ({@code tokens == 1}) is a stream over the weights: four rows at a time share each load of x,
+ * bf16 is widened in registers: each 16-bit lane is cast to 32 bits and shifted left by 16, which drops whatever
+ * the cast put in the upper half and leaves exactly the f32 whose upper half the bf16 is.
+ * Prefill converts a tile of weight rows to F32 once and runs a 4-token × 2-row register-blocked
+ * micro-kernel over it, so each weight element loaded from memory serves every token of the block.
+ *
+ * <p>Loaded only after {@code jdk.incubator.vector} was found in the boot layer; see {@link KernelChoice}.
+ */
+final class VectorKernels implements Kernels {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** Shorts with as many lanes as F: half the bits. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    static final int L = F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Prefill tile: weight rows converted to F32 at once, and the input width they cover (fits L1 with x). */
+    static final int TILE_ROWS = 8;
+    static final int TILE_COLS = 512;
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[TILE_ROWS * TILE_COLS]);
+
+    @Override
+    public String name() {
+        return "vector-" + F.vectorBitSize();
+    }
+
+    // ---------------------------------------------------------------- loads
+
+    static FloatVector bf16(MemorySegment data, long byteOffset) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, LE).castShape(I, 0))
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
+    }
+
+    static FloatVector f32(MemorySegment data, long byteOffset) {
+        return FloatVector.fromMemorySegment(F, data, byteOffset, LE);
+    }
+
+    // ---------------------------------------------------------------- linear maps
+
+    @Override
+    public void matmul(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
+                       float[] y, int yStride, int yColumn, float[] bias) {
+        if (tokens == 1 && w.dtype() == DType.BF16) {
+            matvecBf16(w, rowFrom, rowTo, x, y, yColumn, bias);
+        } else if (tokens == 1 && w.dtype() == DType.F32) {
+            matvecF32(w, rowFrom, rowTo, x, y, yColumn, bias);
+        } else {
+            matmulTiled(w, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
+        }
+    }
+
+    private static void matvecBf16(Tensor w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
+        MemorySegment data = w.data();
+        int cols = w.cols();
+        int upper = cols - cols % L;
+        long rowBytes = w.rowBytes();
+        int r = rowFrom;
+        for (; r + 4 <= rowTo; r += 4) {
+            long b0 = r * rowBytes;
+            long b1 = b0 + rowBytes;
+            long b2 = b1 + rowBytes;
+            long b3 = b2 + rowBytes;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            for (int k = 0; k < upper; k += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, k);
+                long offset = 2L * k;
+                acc0 = bf16(data, b0 + offset).fma(xv, acc0);
+                acc1 = bf16(data, b1 + offset).fma(xv, acc1);
+                acc2 = bf16(data, b2 + offset).fma(xv, acc2);
+                acc3 = bf16(data, b3 + offset).fma(xv, acc3);
+            }
+            float s0 = acc0.reduceLanes(VectorOperators.ADD);
+            float s1 = acc1.reduceLanes(VectorOperators.ADD);
+            float s2 = acc2.reduceLanes(VectorOperators.ADD);
+            float s3 = acc3.reduceLanes(VectorOperators.ADD);
+            for (int k = upper; k < cols; k++) {
+                float xk = x[k];
+                s0 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b0 + 2L * k)) * xk;
+                s1 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b1 + 2L * k)) * xk;
+                s2 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b2 + 2L * k)) * xk;
+                s3 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b3 + 2L * k)) * xk;
+            }
+            store(y, yColumn, r, s0, bias);
+            store(y, yColumn, r + 1, s1, bias);
+            store(y, yColumn, r + 2, s2, bias);
+            store(y, yColumn, r + 3, s3, bias);
+        }
+        for (; r < rowTo; r++) {
+            long b0 = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            int k = 0;
+            for (; k + 2 * L <= upper; k += 2 * L) {
+                acc0 = bf16(data, b0 + 2L * k).fma(FloatVector.fromArray(F, x, k), acc0);
+                acc1 = bf16(data, b0 + 2L * (k + L)).fma(FloatVector.fromArray(F, x, k + L), acc1);
+            }
+            for (; k < upper; k += L) {
+                acc0 = bf16(data, b0 + 2L * k).fma(FloatVector.fromArray(F, x, k), acc0);
+            }
+            float s0 = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            for (k = upper; k < cols; k++) {
+                s0 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b0 + 2L * k)) * x[k];
+            }
+            store(y, yColumn, r, s0, bias);
+        }
+    }
+
+    private static void matvecF32(Tensor w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
+        MemorySegment data = w.data();
+        int cols = w.cols();
+        int upper = cols - cols % L;
+        long rowBytes = w.rowBytes();
+        int r = rowFrom;
+        for (; r + 4 <= rowTo; r += 4) {
+            long b0 = r * rowBytes;
+            long b1 = b0 + rowBytes;
+            long b2 = b1 + rowBytes;
+            long b3 = b2 + rowBytes;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            for (int k = 0; k < upper; k += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, k);
+                long offset = 4L * k;
+                acc0 = f32(data, b0 + offset).fma(xv, acc0);
+                acc1 = f32(data, b1 + offset).fma(xv, acc1);
+                acc2 = f32(data, b2 + offset).fma(xv, acc2);
+                acc3 = f32(data, b3 + offset).fma(xv, acc3);
+            }
+            float s0 = acc0.reduceLanes(VectorOperators.ADD);
+            float s1 = acc1.reduceLanes(VectorOperators.ADD);
+            float s2 = acc2.reduceLanes(VectorOperators.ADD);
+            float s3 = acc3.reduceLanes(VectorOperators.ADD);
+            for (int k = upper; k < cols; k++) {
+                float xk = x[k];
+                s0 += data.get(Numbers.FLOAT, b0 + 4L * k) * xk;
+                s1 += data.get(Numbers.FLOAT, b1 + 4L * k) * xk;
+                s2 += data.get(Numbers.FLOAT, b2 + 4L * k) * xk;
+                s3 += data.get(Numbers.FLOAT, b3 + 4L * k) * xk;
+            }
+            store(y, yColumn, r, s0, bias);
+            store(y, yColumn, r + 1, s1, bias);
+            store(y, yColumn, r + 2, s2, bias);
+            store(y, yColumn, r + 3, s3, bias);
+        }
+        for (; r < rowTo; r++) {
+            long b0 = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int k = 0; k < upper; k += L) {
+                acc0 = f32(data, b0 + 4L * k).fma(FloatVector.fromArray(F, x, k), acc0);
+            }
+            float s0 = acc0.reduceLanes(VectorOperators.ADD);
+            for (int k = upper; k < cols; k++) {
+                s0 += data.get(Numbers.FLOAT, b0 + 4L * k) * x[k];
+            }
+            store(y, yColumn, r, s0, bias);
+        }
+    }
+
+    private static void store(float[] y, int yColumn, int r, float sum, float[] bias) {
+        y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+    }
+
+    /**
+     * Prefill: for each tile of {@link #TILE_ROWS} rows × {@link #TILE_COLS} inputs, convert the weights to F32
+     * once, then sweep every token over it, 4 tokens × 2 rows per micro-kernel call; partial sums accumulate
+     * in y across input tiles.
+     */
+    private static void matmulTiled(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
+                                    float[] y, int yStride, int yColumn, float[] bias) {
+        int cols = w.cols();
+        for (int t = 0; t < tokens; t++) {
+            int row = t * yStride + yColumn;
+            for (int r = rowFrom; r < rowTo; r++) {
+                y[row + r] = bias == null ? 0f : bias[yColumn + r];
+            }
+        }
+        float[] tile = TILE.get();
+        for (int k0 = 0; k0 < cols; k0 += TILE_COLS) {
+            int width = Math.min(TILE_COLS, cols - k0);
+            for (int r0 = rowFrom; r0 < rowTo; r0 += TILE_ROWS) {
+                int height = Math.min(TILE_ROWS, rowTo - r0);
+                loadTile(w, r0, height, k0, width, tile);
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    int i = 0;
+                    for (; i + 2 <= height; i += 2) {
+                        micro4x2(tile, i, width, x, t, cols, k0, y, yStride, yColumn + r0);
+                    }
+                    for (; i < height; i++) {
+                        for (int u = t; u < t + 4; u++) {
+                            y[u * yStride + yColumn + r0 + i] += dot(tile, i * width, x, u * cols + k0, width);
+                        }
+                    }
+                }
+                for (; t < tokens; t++) {
+                    for (int i = 0; i < height; i++) {
+                        y[t * yStride + yColumn + r0 + i] += dot(tile, i * width, x, t * cols + k0, width);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows {@code [r0, r0 + height)}, inputs {@code [k0, k0 + width)} of w as F32, row i at {@code tile[i·width]}. */
+    private static void loadTile(Tensor w, int r0, int height, int k0, int width, float[] tile) {
+        MemorySegment data = w.data();
+        int upper = width - width % L;
+        for (int i = 0; i < height; i++) {
+            long element = (long) (r0 + i) * w.cols() + k0;
+            int base = i * width;
+            switch (w.dtype()) {
+                case BF16 -> {
+                    int k = 0;
+                    for (; k < upper; k += L) {
+                        bf16(data, 2 * (element + k)).intoArray(tile, base + k);
+                    }
+                    for (; k < width; k++) {
+                        tile[base + k] = Numbers.bf16ToFloat(data.get(Numbers.SHORT, 2 * (element + k)));
+                    }
+                }
+                case F32 -> {
+                    int k = 0;
+                    for (; k < upper; k += L) {
+                        f32(data, 4 * (element + k)).intoArray(tile, base + k);
+                    }
+                    for (; k < width; k++) {
+                        tile[base + k] = data.get(Numbers.FLOAT, 4 * (element + k));
+                    }
+                }
+                case F16 -> { // no F16 lanes in the Vector API: the JIT vectorizes this conversion loop itself
+                    for (int k = 0; k < width; k++) {
+                        tile[base + k] = Float.float16ToFloat(data.get(Numbers.SHORT, 2 * (element + k)));
+                    }
+                }
+                default -> throw new IllegalArgumentException(w.name() + ": unsupported weight type " + w.dtype());
+            }
+        }
+    }
+
+    /** Tokens t..t+3 against tile rows i, i+1: eight accumulators, each weight and input vector loaded once. */
+    private static void micro4x2(float[] tile, int i, int width, float[] x, int t, int cols, int k0,
+                                 float[] y, int yStride, int yColumn) {
+        int w0 = i * width;
+        int w1 = w0 + width;
+        int x0 = t * cols + k0;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        int upper = width - width % L;
+        for (int k = 0; k < upper; k += L) {
+            FloatVector r0 = FloatVector.fromArray(F, tile, w0 + k);
+            FloatVector r1 = FloatVector.fromArray(F, tile, w1 + k);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + k);
+            a00 = r0.fma(v, a00);
+            a01 = r1.fma(v, a01);
+            v = FloatVector.fromArray(F, x, x1 + k);
+            a10 = r0.fma(v, a10);
+            a11 = r1.fma(v, a11);
+            v = FloatVector.fromArray(F, x, x2 + k);
+            a20 = r0.fma(v, a20);
+            a21 = r1.fma(v, a21);
+            v = FloatVector.fromArray(F, x, x3 + k);
+            a30 = r0.fma(v, a30);
+            a31 = r1.fma(v, a31);
+        }
+        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
+        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
+        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
+        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        for (int k = upper; k < width; k++) {
+            float w0k = tile[w0 + k];
+            float w1k = tile[w1 + k];
+            s00 += w0k * x[x0 + k];
+            s01 += w1k * x[x0 + k];
+            s10 += w0k * x[x1 + k];
+            s11 += w1k * x[x1 + k];
+            s20 += w0k * x[x2 + k];
+            s21 += w1k * x[x2 + k];
+            s30 += w0k * x[x3 + k];
+            s31 += w1k * x[x3 + k];
+        }
+        int c = yColumn + i;
+        int y0 = t * yStride + c;
+        y[y0] += s00;
+        y[y0 + 1] += s01;
+        y[y0 + yStride] += s10;
+        y[y0 + yStride + 1] += s11;
+        y[y0 + 2 * yStride] += s20;
+        y[y0 + 2 * yStride + 1] += s21;
+        y[y0 + 3 * yStride] += s30;
+        y[y0 + 3 * yStride + 1] += s31;
+    }
+
+    static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        int upper = n - n % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < upper; k += L) {
+            acc = FloatVector.fromArray(F, a, aOffset + k).fma(FloatVector.fromArray(F, b, bOffset + k), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = upper; k < n; k++) {
+            sum += a[aOffset + k] * b[bOffset + k];
+        }
+        return sum;
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    @Override
+    public void rmsNorm(float[] x, int offset, Tensor weight, float eps, float[] out) {
+        int n = weight.cols();
+        int upper = n - n % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, offset + i);
+            acc = v.fma(v, acc);
+        }
+        float sumOfSquares = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = upper; i < n; i++) {
+            sumOfSquares += x[offset + i] * x[offset + i];
+        }
+        float inverseRms = (float) (1.0 / Math.sqrt(sumOfSquares / n + eps));
+        MemorySegment w = weight.data();
+        DType dtype = weight.dtype();
+        int vectorized = dtype == DType.F16 ? 0 : upper; // no F16 lanes in the Vector API
+        for (int i = 0; i < vectorized; i += L) {
+            FloatVector wv = dtype == DType.BF16 ? bf16(w, 2L * i) : f32(w, 4L * i);
+            FloatVector.fromArray(F, x, offset + i).mul(inverseRms).mul(wv).intoArray(out, offset + i);
+        }
+        for (int i = vectorized; i < n; i++) {
+            out[offset + i] = x[offset + i] * inverseRms * Numbers.read(w, dtype, i);
+        }
+    }
+
+    @Override
+    public void swiGlu(float[] gateUp, int gateOffset, int n, float[] out, int outOffset) {
+        int upper = n - n % L;
+        for (int i = 0; i < upper; i += L) {
+            FloatVector gate = FloatVector.fromArray(F, gateUp, gateOffset + i);
+            FloatVector up = FloatVector.fromArray(F, gateUp, gateOffset + n + i);
+            FloatVector silu = gate.div(gate.neg().lanewise(VectorOperators.EXP).add(1f));
+            silu.mul(up).intoArray(out, outOffset + i);
+        }
+        for (int i = upper; i < n; i++) {
+            out[outOffset + i] = Numbers.silu(gateUp[gateOffset + i]) * gateUp[gateOffset + n + i];
+        }
+    }
+
+    @Override
+    public void add(float[] x, float[] delta, int from, int to) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector.fromArray(F, x, i).add(FloatVector.fromArray(F, delta, i)).intoArray(x, i);
+        }
+        for (; i < to; i++) {
+            x[i] += delta[i];
+        }
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    @Override
+    public void attention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last,
+                          float scale, float[] out, int outOffset) {
+        int headDim = cache.headDim();
+        int upper = headDim - headDim % L;
+        boolean bf16 = cache.dtype() == DType.BF16;
+        MemorySegment keys = cache.keys();
+        MemorySegment values = cache.values();
+        int elementBytes = cache.dtype().byteSize();
+        java.util.Arrays.fill(out, outOffset, outOffset + headDim, 0f);
+        float max = Float.NEGATIVE_INFINITY;
+        float sum = 0f;
+        for (int p = first; p <= last; p++) {
+            long base = cache.offset(kvHead, p);
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < upper; d += L) {
+                FloatVector k = bf16 ? bf16(keys, base + 2L * d) : f32(keys, base + 4L * d);
+                acc = FloatVector.fromArray(F, q, qOffset + d).fma(k, acc);
+            }
+            float score = acc.reduceLanes(VectorOperators.ADD);
+            for (int d = upper; d < headDim; d++) {
+                score += q[qOffset + d] * readCache(keys, bf16, base + (long) elementBytes * d);
+            }
+            score *= scale;
+            if (score > max) { // a new maximum: rescale what was accumulated against the old one
+                float correction = (float) Math.exp(max - score);
+                sum *= correction;
+                for (int d = 0; d < upper; d += L) {
+                    FloatVector.fromArray(F, out, outOffset + d).mul(correction).intoArray(out, outOffset + d);
+                }
+                for (int d = upper; d < headDim; d++) {
+                    out[outOffset + d] *= correction;
+                }
+                max = score;
+            }
+            float weight = (float) Math.exp(score - max);
+            sum += weight;
+            for (int d = 0; d < upper; d += L) {
+                FloatVector v = bf16 ? bf16(values, base + 2L * d) : f32(values, base + 4L * d);
+                v.fma(FloatVector.broadcast(F, weight), FloatVector.fromArray(F, out, outOffset + d)).intoArray(out, outOffset + d);
+            }
+            for (int d = upper; d < headDim; d++) {
+                out[outOffset + d] += weight * readCache(values, bf16, base + (long) elementBytes * d);
+            }
+        }
+        float inverseSum = 1f / sum;
+        for (int d = 0; d < headDim; d++) {
+            out[outOffset + d] *= inverseSum;
+        }
+    }
+
+    private static float readCache(MemorySegment data, boolean bf16, long byteOffset) {
+        return bf16 ? Numbers.bf16ToFloat(data.get(Numbers.SHORT, byteOffset)) : data.get(Numbers.FLOAT, byteOffset);
+    }
+}

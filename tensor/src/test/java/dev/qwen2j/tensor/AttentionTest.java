@@ -1,0 +1,119 @@
+package dev.qwen2j.tensor;
+
+import dev.qwen2j.core.safetensors.DType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Grouped-query causal attention: vector against scalar, scalar against a two-pass softmax in double over the
+ * same (possibly bf16-rounded) cache. Tolerance 1e-5 · max|v|: outputs are convex combinations of values;
+ * with |q|,|k| ≤ 1 and head sizes ≤ 72 a score errs by at most ~2·72·2⁻²⁴·72·scale ≈ 4e-5 in the worst
+ * case and ~1e-7 typically; the weights inherit that relative error, and the seeds are fixed.
+ */
+class AttentionTest {
+
+    private static final CpuBackend VECTOR = CpuBackend.create(2);
+    private static final CpuBackend SCALAR = CpuBackend.scalar(1);
+
+    @AfterAll
+    static void close() {
+        VECTOR.close();
+        SCALAR.close();
+    }
+
+    @Test
+    void vectorMatchesScalarAndTheMath() {
+        Random random = new Random(21);
+        int[][] headShapes = {{4, 2}, {6, 3}, {14, 2}, {2, 2}};
+        int[] headDims = {8, 9, 20, 64, 72};
+        for (DType cacheType : new DType[]{DType.F32, DType.BF16}) {
+            for (int trial = 0; trial < 12; trial++) {
+                int[] shape = headShapes[random.nextInt(headShapes.length)];
+                int heads = shape[0];
+                int kvHeads = shape[1];
+                int headDim = headDims[random.nextInt(headDims.length)];
+                int tokens = 1 + random.nextInt(6);
+                int start = random.nextInt(3) == 0 ? 0 : random.nextInt(200);
+                int window = random.nextBoolean() ? 0 : 1 + random.nextInt(40);
+                int capacity = start + tokens + random.nextInt(3);
+                KvCacheLayer cache = KvCacheLayer.allocate(Arena.ofAuto(), cacheType, kvHeads, capacity, headDim);
+
+                int kvWidth = kvHeads * headDim;
+                int stride = 2 * kvWidth + 3;
+                float[] history = TestTensors.randomFloats((start + tokens) * stride, random);
+                VECTOR.storeKv(cache, history, 0, kvWidth, stride, start + tokens, 0);
+
+                int qStride = heads * headDim + 1;
+                float[] q = TestTensors.randomFloats(2 + tokens * qStride, random);
+                float[] vector = new float[tokens * heads * headDim];
+                float[] scalar = new float[tokens * heads * headDim];
+                VECTOR.attention(q, 2, qStride, heads, cache, tokens, start, window, vector);
+                SCALAR.attention(q, 2, qStride, heads, cache, tokens, start, window, scalar);
+
+                String what = cacheType + " heads " + heads + "/" + kvHeads + " dim " + headDim + " tokens " + tokens
+                        + " start " + start + " window " + window;
+                for (int t = 0; t < tokens; t++) {
+                    int position = start + t;
+                    int first = window > 0 ? Math.max(0, position - window + 1) : 0;
+                    for (int h = 0; h < heads; h++) {
+                        double[] exact = exactAttention(q, 2 + t * qStride + h * headDim, cache, h / (heads / kvHeads),
+                                first, position);
+                        for (int d = 0; d < headDim; d++) {
+                            int i = (t * heads + h) * headDim + d;
+                            assertEquals(exact[d], scalar[i], 1e-5, what + " scalar t " + t + " h " + h + " d " + d);
+                            assertEquals(scalar[i], vector[i], 1e-5, what + " vector t " + t + " h " + h + " d " + d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static double[] exactAttention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last) {
+        int headDim = cache.headDim();
+        double[] scores = new double[last - first + 1];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int p = first; p <= last; p++) {
+            long base = cache.offset(kvHead, p) / cache.dtype().byteSize();
+            double s = 0;
+            for (int d = 0; d < headDim; d++) {
+                s += q[qOffset + d] * (double) Numbers.read(cache.keys(), cache.dtype(), base + d);
+            }
+            scores[p - first] = s / Math.sqrt(headDim);
+            max = Math.max(max, scores[p - first]);
+        }
+        double sum = 0;
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = Math.exp(scores[i] - max);
+            sum += scores[i];
+        }
+        double[] out = new double[headDim];
+        for (int p = first; p <= last; p++) {
+            long base = cache.offset(kvHead, p) / cache.dtype().byteSize();
+            for (int d = 0; d < headDim; d++) {
+                out[d] += scores[p - first] / sum * Numbers.read(cache.values(), cache.dtype(), base + d);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void storeKvRoundsToTheCacheType() {
+        KvCacheLayer cache = KvCacheLayer.allocate(Arena.ofAuto(), DType.BF16, 2, 4, 3);
+        float[] src = {1.00390625f, 2, 3, 4, 5, 6, /* values */ 7, 8, 9, 10, 11, 12};
+        VECTOR.storeKv(cache, src, 0, 6, 12, 1, 2);
+        // 1 + 2⁻⁸ is a tie between bf16 1 and 1 + 2⁻⁷: to even, 1
+        assertEquals(1f, Numbers.read(cache.keys(), DType.BF16, cache.offset(0, 2) / 2));
+        assertEquals(4f, Numbers.read(cache.keys(), DType.BF16, cache.offset(1, 2) / 2));
+        assertEquals(12f, Numbers.read(cache.values(), DType.BF16, cache.offset(1, 2) / 2 + 2));
+        assertThrows(IllegalArgumentException.class, () -> VECTOR.storeKv(cache, src, 0, 6, 12, 1, 4));
+        assertThrows(IllegalArgumentException.class,
+                () -> VECTOR.attention(new float[6], 0, 6, 2, cache, 1, 4, 0, new float[6]));
+    }
+}

@@ -1,0 +1,153 @@
+package dev.qwen2j.tensor;
+
+import dev.qwen2j.core.safetensors.DType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Linear maps: the vector backend (2 threads, so chunks split parts) against the scalar one, and the scalar
+ * one against a double-precision sum. Tolerance: both F32 results sum the same n products in different orders;
+ * recursive summation errs by at most γ_n·Σ|w·x| with γ_n ≈ n·2⁻²⁴, so two of them differ by at most
+ * 2·n·2⁻²⁴·Σ|w·x| (+ the bias, added once: one more rounding). A wrong index breaks this by orders of magnitude.
+ */
+class LinearTest {
+
+    private static final CpuBackend VECTOR = CpuBackend.create(2);
+    private static final CpuBackend SCALAR = CpuBackend.scalar(1);
+    private static final double U = Math.ulp(1f) / 2;
+
+    @AfterAll
+    static void close() {
+        VECTOR.close();
+        SCALAR.close();
+    }
+
+    @Test
+    void vectorMatchesScalarOnOddShapes() {
+        Random random = new Random(42);
+        int[] colsChoices = {1, 7, 8, 9, 17, 31, 64, 100, 513, 1030};
+        int[] rowsChoices = {1, 3, 5, 16, 17, 33, 67};
+        int[] tokenChoices = {1, 1, 2, 3, 4, 5, 9};
+        for (DType dtype : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+            for (int trial = 0; trial < 25; trial++) {
+                int cols = colsChoices[random.nextInt(colsChoices.length)];
+                int tokens = tokenChoices[random.nextInt(tokenChoices.length)];
+                int partCount = 1 + random.nextInt(3);
+                boolean withBias = random.nextBoolean();
+                List<Tensor> parts = new ArrayList<>();
+                List<Tensor> biases = new ArrayList<>();
+                for (int p = 0; p < partCount; p++) {
+                    int rows = rowsChoices[random.nextInt(rowsChoices.length)];
+                    parts.add(TestTensors.random("w" + p, dtype, rows, cols, random));
+                    biases.add(withBias && p != 1 ? TestTensors.random("b" + p, dtype, 1, rows, random) : null);
+                }
+                check(parts, withBias ? biases : null, tokens, random, dtype + " trial " + trial);
+            }
+        }
+    }
+
+    @Test
+    void prefillBlockLargerThanOneTile() {
+        // 130 tokens (not a multiple of 4), a 1030-wide input (three 512 tiles, a ragged one), 37 rows
+        Random random = new Random(7);
+        Tensor w = TestTensors.random("w", DType.BF16, 37, 1030, random);
+        check(List.of(w), null, 130, random, "big prefill");
+    }
+
+    private static void check(List<Tensor> parts, List<Tensor> biases, int tokens, Random random, String what) {
+        Backend.LinearWeights vectorWeights = VECTOR.linear(parts, biases);
+        Backend.LinearWeights scalarWeights = SCALAR.linear(parts, biases);
+        int in = vectorWeights.inFeatures();
+        int out = vectorWeights.outFeatures();
+        float[] x = TestTensors.randomFloats(tokens * in, random);
+        float[] vectorY = new float[tokens * out];
+        float[] scalarY = new float[tokens * out];
+        VECTOR.linear(vectorWeights, x, vectorY, tokens);
+        SCALAR.linear(scalarWeights, x, scalarY, tokens);
+        for (int t = 0; t < tokens; t++) {
+            int row = 0;
+            for (int p = 0; p < parts.size(); p++) {
+                Tensor w = parts.get(p);
+                for (int r = 0; r < w.rows(); r++, row++) {
+                    double exact = 0;
+                    double magnitude = 0;
+                    for (int k = 0; k < in; k++) {
+                        double product = (double) TestTensors.element(w, (long) r * in + k) * x[t * in + k];
+                        exact += product;
+                        magnitude += Math.abs(product);
+                    }
+                    double bias = biases == null || biases.get(p) == null ? 0 : TestTensors.element(biases.get(p), r);
+                    exact += bias;
+                    magnitude += Math.abs(bias);
+                    double bound = (in + 1) * U * magnitude + Float.MIN_NORMAL;
+                    int i = t * out + row;
+                    String where = what + " token " + t + " row " + row + " (in " + in + ")";
+                    assertEquals(exact, scalarY[i], bound, "scalar vs exact, " + where);
+                    assertEquals(scalarY[i], vectorY[i], 2 * bound, "vector vs scalar, " + where);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapes() {
+        Random random = new Random(1);
+        Tensor a = TestTensors.random("a", DType.F32, 4, 8, random);
+        Tensor b = TestTensors.random("b", DType.F32, 4, 9, random);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VECTOR.linear(List.of(a, b), null));
+        assertTrue(e.getMessage().contains("b"), e.getMessage());
+        Tensor i8 = new Tensor("q8", a.data(), DType.I8, 4, 8);
+        assertThrows(IllegalArgumentException.class, () -> VECTOR.linear(List.of(i8), null));
+        Backend.LinearWeights weights = VECTOR.linear(List.of(a), null);
+        assertThrows(IllegalArgumentException.class, () -> VECTOR.linear(weights, new float[7], new float[4], 1));
+    }
+
+    @Test
+    void concurrentCallersGetTheirOwnResults() throws Exception {
+        Random random = new Random(3);
+        Tensor w = TestTensors.random("w", DType.BF16, 300, 200, random);
+        Backend.LinearWeights weights = VECTOR.linear(List.of(w), null);
+        int callers = 8;
+        float[][] xs = new float[callers][];
+        float[][] expected = new float[callers][];
+        for (int c = 0; c < callers; c++) {
+            xs[c] = TestTensors.randomFloats(200 * (1 + c % 3), random);
+            expected[c] = new float[300 * (1 + c % 3)];
+            VECTOR.linear(weights, xs[c], expected[c], 1 + c % 3); // alone: the answer
+        }
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < callers; c++) {
+            int caller = c;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    float[] y = new float[expected[caller].length];
+                    for (int repeat = 0; repeat < 200; repeat++) {
+                        java.util.Arrays.fill(y, Float.NaN);
+                        VECTOR.linear(weights, xs[caller], y, 1 + caller % 3);
+                        for (int i = 0; i < y.length; i++) {
+                            // Same kernels and split; only reduceLanes may sum lanes in another order once the
+                            // JIT compiles it (the interpreter adds sequentially): ~1e-6 here. Another caller's
+                            // input or a missed chunk would be off by O(1).
+                            assertEquals(expected[caller][i], y[i], 1e-4f, "caller " + caller + " output " + i);
+                        }
+                    }
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertTrue(failures.isEmpty(), () -> failures.getFirst().toString());
+    }
+}
