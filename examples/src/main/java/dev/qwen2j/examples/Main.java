@@ -8,15 +8,22 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "qwen2j 0.1.0-SNAPSHOT",
         description = "Run Qwen2-family models (Qwen2, Qwen2.5, QwQ, DeepSeek-R1-Distill-Qwen, Sky-T1) in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class})
+        subcommands = {
+                CommandLine.HelpCommand.class,
+                InspectCommand.class,
+                SynthCommand.class,
+        })
 public final class Main {
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
 
-    /** The configured command line, also used by tests. */
+    /** The configured command line, also used by tests: errors become one line on stderr and an exit code. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler(CommandErrors::onExecutionException);
+        commandLine.setParameterExceptionHandler(CommandErrors::onParameterException);
+        return commandLine;
     }
 }

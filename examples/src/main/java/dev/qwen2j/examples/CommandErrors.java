@@ -1,0 +1,77 @@
+package dev.qwen2j.examples;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * Turns failures into one clear line on stderr and a non-zero exit code: the user sees what is wrong with
+ * their folder or option, not a stack trace (unless they ask with {@code --verbose}).
+ */
+final class CommandErrors {
+
+    /** Exit code of a command that failed while running (bad folder, bad file, ...). */
+    static final int FAILED = 1;
+
+    /** The {@code --verbose} flag every command mixes in. */
+    static final class Verbosity {
+        @Option(names = "--verbose", description = "On errors, print the stack trace too.")
+        boolean verbose;
+    }
+
+    private CommandErrors() {
+    }
+
+    static int onExecutionException(Exception e, CommandLine commandLine, ParseResult parseResult) {
+        var err = commandLine.getErr();
+        err.println(commandLine.getCommandName() + ": " + describe(e));
+        if (isVerbose(parseResult)) {
+            StringWriter trace = new StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            err.print(trace);
+        }
+        err.flush();
+        return FAILED;
+    }
+
+    static int onParameterException(CommandLine.ParameterException e, String[] args) {
+        CommandLine commandLine = e.getCommandLine();
+        var err = commandLine.getErr();
+        err.println(commandLine.getCommandName() + ": " + e.getMessage() + " (try --help)");
+        err.flush();
+        return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** One line saying what went wrong, naming the file where there is one. */
+    static String describe(Throwable e) {
+        Throwable cause = e;
+        while (cause.getMessage() == null && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        String message = cause.getMessage();
+        if (cause instanceof NoSuchFileException missing && missing.getReason() == null) {
+            return "no such file: " + missing.getFile();
+        }
+        if (cause instanceof AccessDeniedException denied && denied.getReason() == null) {
+            return "permission denied: " + denied.getFile();
+        }
+        if (cause instanceof FileSystemException fs && fs.getReason() == null || message == null || message.isBlank()) {
+            return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        }
+        return message.lines().findFirst().orElse(message);
+    }
+
+    private static boolean isVerbose(ParseResult parseResult) {
+        for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
