@@ -27,7 +27,7 @@ public final class GenerationOptions {
 
     private static final GenerationOptions DEFAULTS = builder().build();
 
-    private final int maxTokens;
+    private final Integer maxTokens;
     private final Double temperature;
     private final Integer topK;
     private final Double topP;
@@ -86,9 +86,23 @@ public final class GenerationOptions {
         return b;
     }
 
-    /** The most tokens to generate. */
+    /** The most tokens to generate: as set, else {@value #DEFAULT_MAX_TOKENS}. */
     public int maxTokens() {
-        return maxTokens;
+        return maxTokens != null ? maxTokens : DEFAULT_MAX_TOKENS;
+    }
+
+    /** True when {@link Builder#maxTokens(int)} was called. */
+    public boolean hasMaxTokens() {
+        return maxTokens != null;
+    }
+
+    /**
+     * The most tokens to generate after a prompt of {@code promptTokens} in a context of {@code contextLength}:
+     * as set (the caller reports when it does not fit), else {@value #DEFAULT_MAX_TOKENS} or what is left of
+     * the context, whichever is less (at least 1), so that default options work on short-context models too.
+     */
+    public int maxTokens(int promptTokens, int contextLength) {
+        return maxTokens != null ? maxTokens : Math.max(1, Math.min(DEFAULT_MAX_TOKENS, contextLength - promptTokens));
     }
 
     /** The temperature set here, or null (then from generation_config.json). */
@@ -209,7 +223,7 @@ public final class GenerationOptions {
 
     /** Builds {@link GenerationOptions}; every setter checks its value and names the field when it is wrong. */
     public static final class Builder {
-        private int maxTokens = DEFAULT_MAX_TOKENS;
+        private Integer maxTokens;
         private Double temperature;
         private Integer topK;
         private Double topP;

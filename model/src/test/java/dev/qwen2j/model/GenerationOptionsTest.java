@@ -37,6 +37,18 @@ class GenerationOptionsTest {
     }
 
     @Test
+    void defaultMaxTokensFitTheContextButExplicitOnesAreKept() {
+        GenerationOptions defaults = GenerationOptions.defaults();
+        assertFalse(defaults.hasMaxTokens());
+        assertEquals(GenerationOptions.DEFAULT_MAX_TOKENS, defaults.maxTokens(10, 32768));
+        assertEquals(502, defaults.maxTokens(10, 512));
+        assertEquals(1, defaults.maxTokens(600, 512));
+        GenerationOptions explicit = GenerationOptions.builder().maxTokens(1000).build();
+        assertTrue(explicit.hasMaxTokens());
+        assertEquals(1000, explicit.maxTokens(10, 512));
+    }
+
+    @Test
     void unsetSamplingFieldsComeFromGenerationConfig() {
         assertEquals(new SamplingParams(0.7f, 20, 0.8f, 0f, 1.05f, 0f, 0f),
                 GenerationOptions.defaults().samplingParams(QWEN25));
