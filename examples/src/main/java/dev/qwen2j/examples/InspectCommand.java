@@ -6,6 +6,7 @@ import dev.qwen2j.core.safetensors.Checkpoint;
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.core.safetensors.MappedTensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -23,37 +24,36 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
-/** {@code qwen2j inspect --model DIR}: what a checkpoint holds, without reading its weights. */
+/** {@code qwen2j inspect --model DIR|FILE|demo}: what a checkpoint holds, without reading its weights. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Show a model folder (or one .safetensors file): config summary, parameter count, "
                 + "bytes by dtype and every tensor's name, dtype and shape.")
 public final class InspectCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|FILE|demo",
             description = "A Hugging Face model folder (config.json + model.safetensors or sharded with an index), "
-                    + "or a single .safetensors file.")
-    Path model;
+                    + "a single .safetensors file, or 'demo' for the built-in demo model.")
+    String modelOption;
+
+    @Mixin
+    CommandErrors.Verbosity verbosity;
 
     @Spec
     CommandSpec spec;
 
+    /** Errors (bad folder, bad file) go to {@link CommandErrors}: one line on stderr, exit code 1. */
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         try {
-            inspect(out);
+            inspect(out, ModelPaths.DEMO.equals(modelOption) ? ModelPaths.resolve(modelOption) : Path.of(modelOption));
+        } finally {
             out.flush();
-            return 0;
-        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
-            out.flush();
-            PrintWriter err = spec.commandLine().getErr();
-            err.println("qwen2j inspect: " + oneLine(e.getMessage()));
-            err.flush();
-            return 1;
         }
+        return 0;
     }
 
-    private void inspect(PrintWriter out) throws IOException {
+    private static void inspect(PrintWriter out, Path model) throws IOException {
         boolean folder = Files.isDirectory(model);
         Path configFolder = folder ? model : model.toAbsolutePath().getParent();
         // a folder must be a model; a lone .safetensors file may sit anywhere
@@ -105,13 +105,17 @@ public final class InspectCommand implements Callable<Integer> {
         out.printf("            tied embeddings %s, sliding window %s, torch_dtype %s, bos %s, eos %s%n",
                 c.tieWordEmbeddings() ? "yes" : "no",
                 c.useSlidingWindow() ? c.slidingWindow() + " (" + c.maxWindowLayers() + " layers)" : "off",
-                c.torchDtype(), c.bosTokenId(), Arrays.toString(c.eosTokenIds()));
+                orUnset(c.torchDtype()), orUnset(c.bosTokenId()), Arrays.toString(c.eosTokenIds()));
     }
 
     private static void printDefaults(PrintWriter out, GenerationDefaults d) {
         out.printf("generation  temperature %s, top_p %s, top_k %s, repetition_penalty %s, do_sample %s, eos %s%n",
-                d.temperature(), d.topP(), d.topK(), d.repetitionPenalty(), d.doSample(),
-                Arrays.toString(d.eosTokenIds()));
+                orUnset(d.temperature()), orUnset(d.topP()), orUnset(d.topK()), orUnset(d.repetitionPenalty()),
+                orUnset(d.doSample()), Arrays.toString(d.eosTokenIds()));
+    }
+
+    private static String orUnset(Object value) {
+        return value == null ? "unset" : value.toString();
     }
 
     private static String humanCount(long n) {
@@ -165,9 +169,5 @@ public final class InspectCommand implements Callable<Integer> {
             }
         }
         return Integer.compare(a.length() - i, b.length() - j);
-    }
-
-    private static String oneLine(String message) {
-        return message == null ? "unknown error" : message.replaceAll("\\s*\\R\\s*", " ");
     }
 }

@@ -92,10 +92,17 @@ class InspectCommandTest {
         assertFailsCleanly(run("inspect", "--model", dir.resolve("absent").toString()), "absent");
     }
 
+    @Test
+    void inspectsTheDemoModel() {
+        Run run = run("inspect", "--model", "demo");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("model.embed_tokens.weight"), run.out());
+    }
+
     private static void assertFailsCleanly(Run run, String expected) {
         assertNotEquals(0, run.exitCode());
         String err = run.err().strip();
-        assertTrue(err.startsWith("qwen2j inspect: ") && err.contains(expected), err);
+        assertTrue(err.startsWith("inspect: ") && err.contains(expected), err);
         assertEquals(1, err.lines().count(), "one line: " + err);
         assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack trace: " + err);
     }
