@@ -40,6 +40,10 @@ public final class CpuBackend implements Backend {
         return new CpuBackend(new ScalarKernels(), threads > 0 ? threads : physicalCores());
     }
 
+    Kernels kernels() {
+        return kernels;
+    }
+
     /** The worker pool, for benchmarks of the hand-off. */
     public Parallel parallel() {
         return parallel;

@@ -32,4 +32,16 @@ interface Kernels {
      */
     void attention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last,
                    float scale, float[] out, int outOffset);
+
+    /** The sum of the F32 values in bytes {@code [from, to)} of {@code data}: a pure read stream, the bandwidth probe. */
+    float sum(java.lang.foreign.MemorySegment data, long from, long to);
+
+    /**
+     * {@code iterations} rounds of independent fused multiply-adds on values held in registers: the FMA peak
+     * probe. Returns a value derived from all of them so that none is optimized away.
+     */
+    float fmaLoop(long iterations, float multiplier);
+
+    /** Floating-point operations one {@link #fmaLoop} iteration performs (2 per lane per FMA). */
+    long flopsPerFmaIteration();
 }

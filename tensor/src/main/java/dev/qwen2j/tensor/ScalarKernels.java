@@ -95,4 +95,41 @@ final class ScalarKernels implements Kernels {
             out[outOffset + d] *= inverseSum;
         }
     }
+
+    @Override
+    public float sum(MemorySegment data, long from, long to) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        long i = from;
+        for (; i + 16 <= to; i += 16) {
+            s0 += data.get(Numbers.FLOAT, i);
+            s1 += data.get(Numbers.FLOAT, i + 4);
+            s2 += data.get(Numbers.FLOAT, i + 8);
+            s3 += data.get(Numbers.FLOAT, i + 12);
+        }
+        for (; i + 4 <= to; i += 4) {
+            s0 += data.get(Numbers.FLOAT, i);
+        }
+        return s0 + s1 + s2 + s3;
+    }
+
+    @Override
+    public float fmaLoop(long iterations, float multiplier) {
+        float a0 = 1f, a1 = 2f, a2 = 3f, a3 = 4f, a4 = 5f, a5 = 6f, a6 = 7f, a7 = 8f;
+        for (long i = 0; i < iterations; i++) {
+            a0 = Math.fma(a0, multiplier, 1e-3f);
+            a1 = Math.fma(a1, multiplier, 1e-3f);
+            a2 = Math.fma(a2, multiplier, 1e-3f);
+            a3 = Math.fma(a3, multiplier, 1e-3f);
+            a4 = Math.fma(a4, multiplier, 1e-3f);
+            a5 = Math.fma(a5, multiplier, 1e-3f);
+            a6 = Math.fma(a6, multiplier, 1e-3f);
+            a7 = Math.fma(a7, multiplier, 1e-3f);
+        }
+        return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+    }
+
+    @Override
+    public long flopsPerFmaIteration() {
+        return 8 * 2;
+    }
 }

@@ -440,4 +440,55 @@ final class VectorKernels implements Kernels {
     private static float readCache(MemorySegment data, boolean bf16, long byteOffset) {
         return bf16 ? Numbers.bf16ToFloat(data.get(Numbers.SHORT, byteOffset)) : data.get(Numbers.FLOAT, byteOffset);
     }
+
+    // ---------------------------------------------------------------- probes
+
+    @Override
+    public float sum(MemorySegment data, long from, long to) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        long step = 4L * F.vectorByteSize();
+        long i = from;
+        for (; i + step <= to; i += step) {
+            s0 = s0.add(f32(data, i));
+            s1 = s1.add(f32(data, i + F.vectorByteSize()));
+            s2 = s2.add(f32(data, i + 2L * F.vectorByteSize()));
+            s3 = s3.add(f32(data, i + 3L * F.vectorByteSize()));
+        }
+        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i + 4 <= to; i += 4) {
+            sum += data.get(Numbers.FLOAT, i);
+        }
+        return sum;
+    }
+
+    /** Ten accumulators: more than FMA latency × FMA ports on current x86 and ARM cores, so the units never wait. */
+    @Override
+    public float fmaLoop(long iterations, float multiplier) {
+        FloatVector m = FloatVector.broadcast(F, multiplier);
+        FloatVector c = FloatVector.broadcast(F, 1e-3f);
+        FloatVector a0 = FloatVector.broadcast(F, 1f), a1 = FloatVector.broadcast(F, 2f);
+        FloatVector a2 = FloatVector.broadcast(F, 3f), a3 = FloatVector.broadcast(F, 4f);
+        FloatVector a4 = FloatVector.broadcast(F, 5f), a5 = FloatVector.broadcast(F, 6f);
+        FloatVector a6 = FloatVector.broadcast(F, 7f), a7 = FloatVector.broadcast(F, 8f);
+        FloatVector a8 = FloatVector.broadcast(F, 9f), a9 = FloatVector.broadcast(F, 10f);
+        for (long i = 0; i < iterations; i++) {
+            a0 = a0.fma(m, c);
+            a1 = a1.fma(m, c);
+            a2 = a2.fma(m, c);
+            a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c);
+            a5 = a5.fma(m, c);
+            a6 = a6.fma(m, c);
+            a7 = a7.fma(m, c);
+            a8 = a8.fma(m, c);
+            a9 = a9.fma(m, c);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9)
+                .reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public long flopsPerFmaIteration() {
+        return 10L * L * 2;
+    }
 }
