@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main {
 

@@ -2,6 +2,7 @@ package dev.qwen2j.core.tokenizer;
 
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.objects.Object2IntMap;
+import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ public final class Tokenizer {
     private final String[] tokens;           // id → token string (BPE vocab form, or added content)
     private final byte[][] tokenBytes;       // id → bytes it decodes to
     private final boolean[] special;
-    private final Object2IntMap<String> ids; // token string → id, added tokens included
+    private final Object2IntMap<String> addedIds; // added token content → id
     private final BytePairEncoder bpe;
     private final Object2IntMap<String> bpeVocab;
     private final boolean ignoreMerges;
@@ -39,11 +40,15 @@ public final class Tokenizer {
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
-    Tokenizer(String[] tokens, boolean[] special, Object2IntMap<String> ids, Object2IntMap<String> bpeVocab,
-              BytePairEncoder bpe, boolean ignoreMerges, List<AddedToken> addedTokens, int bosId) {
+    Tokenizer(String[] tokens, boolean[] special, Object2IntMap<String> bpeVocab, BytePairEncoder bpe,
+              boolean ignoreMerges, List<AddedToken> addedTokens, int bosId) {
         this.tokens = tokens;
         this.special = special;
-        this.ids = ids;
+        this.addedIds = new Object2IntOpenHashMap<>();
+        this.addedIds.defaultReturnValue(-1);
+        for (AddedToken token : addedTokens) {
+            addedIds.put(token.content(), token.id());
+        }
         this.bpeVocab = bpeVocab;
         this.bpe = bpe;
         this.ignoreMerges = ignoreMerges;
@@ -138,7 +143,11 @@ public final class Tokenizer {
 
     /** The id of a token given in its vocabulary form (byte-level for BPE tokens, e.g. {@code "Ġthe"}). */
     public OptionalInt tokenId(String token) {
-        return ids.containsKey(token) ? OptionalInt.of(ids.getInt(token)) : OptionalInt.empty();
+        int id = addedIds.getInt(token);
+        if (id < 0) {
+            id = bpeVocab.getInt(token);
+        }
+        return id >= 0 ? OptionalInt.of(id) : OptionalInt.empty();
     }
 
     /**

@@ -14,9 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Reads {@code tokenizer.json} and {@code tokenizer_config.json} into a {@link Tokenizer}, refusing
@@ -32,10 +30,11 @@ final class TokenizerLoader {
 
     static Tokenizer load(Path folder) throws IOException {
         Path file = folder.resolve("tokenizer.json");
-        JsonNode root = readJson(file);
-        if (root == null) {
+        if (!Files.isRegularFile(file)) {
             throw new TokenizerException(folder + ": no tokenizer.json");
         }
+        TokenizerJson json = TokenizerJson.read(file);
+        JsonNode root = json.root();
         JsonNode model = required(root, "model", "model", file);
         String type = model.path("type").asText("BPE");
         if (!type.equals("BPE")) {
@@ -49,22 +48,16 @@ final class TokenizerLoader {
             throw TokenizerException.field(file, "decoder.type", "is '" + decoder.path("type").asText()
                     + "'; only ByteLevel is supported");
         }
-
-        JsonNode vocabNode = required(model, "vocab", "model.vocab", file);
-        if (!vocabNode.isObject()) {
-            throw TokenizerException.field(file, "model.vocab", "is not an object");
+        if (json.vocab() == null) {
+            throw TokenizerException.field(file, "model.vocab", model.has("vocab") ? "is not an object" : "is missing");
         }
-        Object2IntOpenHashMap<String> bpeVocab = new Object2IntOpenHashMap<>(vocabNode.size());
-        bpeVocab.defaultReturnValue(-1);
+        if (json.merges() == null) {
+            throw TokenizerException.field(file, "model.merges", model.has("merges") ? "is not an array" : "is missing");
+        }
+        Object2IntOpenHashMap<String> bpeVocab = json.vocab();
         int maxId = -1;
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
-            if (!entry.getValue().canConvertToInt() || entry.getValue().asInt() < 0) {
-                throw TokenizerException.field(file, "model.vocab." + entry.getKey(), "is not a token id");
-            }
-            int id = entry.getValue().asInt();
-            bpeVocab.put(entry.getKey(), id);
-            maxId = Math.max(maxId, id);
+        for (Object2IntMap.Entry<String> entry : bpeVocab.object2IntEntrySet()) {
+            maxId = Math.max(maxId, entry.getIntValue());
         }
 
         List<AddedToken> added = assignIds(readAddedTokens(root.get("added_tokens"), file), bpeVocab, file);
@@ -73,7 +66,7 @@ final class TokenizerLoader {
         }
         String[] tokens = new String[maxId + 1];
         boolean[] special = new boolean[maxId + 1];
-        Object2IntOpenHashMap<String> ids = new Object2IntOpenHashMap<>(bpeVocab);
+        Object2IntOpenHashMap<String> ids = new Object2IntOpenHashMap<>();
         ids.defaultReturnValue(-1);
         for (Object2IntMap.Entry<String> entry : bpeVocab.object2IntEntrySet()) {
             tokens[entry.getIntValue()] = entry.getKey();
@@ -92,10 +85,10 @@ final class TokenizerLoader {
                         + " ('" + ByteLevel.charOf(b) + "'); not a byte-level BPE vocabulary");
             }
         }
-        BytePairEncoder bpe = new BytePairEncoder(readMerges(required(model, "merges", "model.merges", file), bpeVocab, file), byteIds);
+        BytePairEncoder bpe = new BytePairEncoder(resolveMerges(json.merges(), bpeVocab, file), byteIds);
         boolean ignoreMerges = model.path("ignore_merges").asBoolean(false);
-        int bosId = readBos(folder.resolve("tokenizer_config.json"), ids);
-        return new Tokenizer(tokens, special, ids, bpeVocab, bpe, ignoreMerges, added, bosId);
+        int bosId = readBos(folder.resolve("tokenizer_config.json"), ids, bpeVocab);
+        return new Tokenizer(tokens, special, bpeVocab, bpe, ignoreMerges, added, bosId);
     }
 
     private static JsonNode readJson(Path file) throws IOException {
@@ -227,28 +220,11 @@ final class TokenizerLoader {
         return result;
     }
 
-    private static Long2LongOpenHashMap readMerges(JsonNode merges, Object2IntMap<String> vocab, Path file)
+    private static Long2LongOpenHashMap resolveMerges(List<String[]> merges, Object2IntMap<String> vocab, Path file)
             throws TokenizerException {
-        if (!merges.isArray()) {
-            throw TokenizerException.field(file, "model.merges", "is not an array");
-        }
         Long2LongOpenHashMap map = new Long2LongOpenHashMap(merges.size());
         for (int rank = 0; rank < merges.size(); rank++) {
-            JsonNode merge = merges.get(rank);
-            String left, right;
-            if (merge.isTextual()) {
-                String[] parts = merge.asText().split(" ", -1);
-                if (parts.length != 2) {
-                    throw TokenizerException.field(file, "model.merges[" + rank + "]", "is not two tokens: '" + merge.asText() + "'");
-                }
-                left = parts[0];
-                right = parts[1];
-            } else if (merge.isArray() && merge.size() == 2 && merge.get(0).isTextual() && merge.get(1).isTextual()) {
-                left = merge.get(0).asText();
-                right = merge.get(1).asText();
-            } else {
-                throw TokenizerException.field(file, "model.merges[" + rank + "]", "is neither \"a b\" nor [\"a\", \"b\"]");
-            }
+            String left = merges.get(rank)[0], right = merges.get(rank)[1];
             int leftId = vocab.getInt(left), rightId = vocab.getInt(right), mergedId = vocab.getInt(left + right);
             if (leftId < 0 || rightId < 0 || mergedId < 0) {
                 String missing = leftId < 0 ? left : rightId < 0 ? right : left + right;
@@ -260,7 +236,7 @@ final class TokenizerLoader {
     }
 
     /** The BOS id when tokenizer_config.json asks for one ({@code add_bos_token}), else -1. */
-    private static int readBos(Path file, Object2IntMap<String> ids) throws IOException {
+    private static int readBos(Path file, Object2IntMap<String> addedIds, Object2IntMap<String> vocab) throws IOException {
         JsonNode config = readJson(file);
         if (config == null || !config.path("add_bos_token").asBoolean(false)) {
             return -1;
@@ -270,7 +246,7 @@ final class TokenizerLoader {
         if (content == null) {
             throw TokenizerException.field(file, "bos_token", "is missing but add_bos_token is true");
         }
-        int id = ids.getInt(content);
+        int id = addedIds.containsKey(content) ? addedIds.getInt(content) : vocab.getInt(content);
         if (id < 0) {
             throw TokenizerException.field(file, "bos_token", "'" + content + "' is not a token");
         }

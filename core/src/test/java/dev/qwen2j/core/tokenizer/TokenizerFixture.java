@@ -1,19 +1,17 @@
 package dev.qwen2j.core.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.qwen2j.core.checkpoint.BundledTokenizer;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.zip.GZIPInputStream;
+import java.util.List;
 
 /** The bundled Qwen tokenizer unpacked once per test JVM, loaded by qwen2j and by DJL (the Rust oracle). */
 final class TokenizerFixture {
 
-    private static final String RESOURCE = "/dev/qwen2j/core/tokenizer/qwen/";
     private static Path folder;
     private static Tokenizer qwen2j;
     private static HuggingFaceTokenizer djl;
@@ -25,15 +23,10 @@ final class TokenizerFixture {
         if (folder == null) {
             try {
                 Path dir = Files.createTempDirectory("qwen2j-tokenizer");
-                dir.toFile().deleteOnExit();
-                try (InputStream in = new GZIPInputStream(resource("tokenizer.json.gz"))) {
-                    Files.copy(in, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+                BundledTokenizer.copyTo(dir);
+                for (Path p : List.of(dir, dir.resolve("tokenizer.json"), dir.resolve("tokenizer_config.json"))) {
+                    p.toFile().deleteOnExit();
                 }
-                try (InputStream in = resource("tokenizer_config.json")) {
-                    Files.copy(in, dir.resolve("tokenizer_config.json"), StandardCopyOption.REPLACE_EXISTING);
-                }
-                dir.resolve("tokenizer.json").toFile().deleteOnExit();
-                dir.resolve("tokenizer_config.json").toFile().deleteOnExit();
                 folder = dir;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -69,13 +62,5 @@ final class TokenizerFixture {
             }
         }
         return djl;
-    }
-
-    private static InputStream resource(String name) throws IOException {
-        InputStream in = TokenizerFixture.class.getResourceAsStream(RESOURCE + name);
-        if (in == null) {
-            throw new IOException("missing resource " + RESOURCE + name);
-        }
-        return in;
     }
 }
