@@ -36,19 +36,12 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Tokenizer tokenizer;
-        try {
-            tokenizer = Tokenizer.load(model);
-        } catch (IOException e) {
-            spec.commandLine().getErr().println("qwen2j tokenize: " + e.getMessage());
-            return 1;
-        }
         // Bytes in, bytes out: the platform charset of the terminal must not touch the text.
         String input = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
-        String output;
+        int[] ids = null;
         if (decode) {
             String[] fields = input.strip().isEmpty() ? new String[0] : input.strip().split("\\s+");
-            int[] ids = new int[fields.length];
+            ids = new int[fields.length];
             for (int i = 0; i < fields.length; i++) {
                 try {
                     ids[i] = Integer.parseInt(fields[i]);
@@ -57,6 +50,18 @@ public final class TokenizeCommand implements Callable<Integer> {
                             + "' (item " + (i + 1) + ") is not a token id");
                     return 1;
                 }
+            }
+        }
+        Tokenizer tokenizer;
+        try {
+            tokenizer = Tokenizer.load(model);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("qwen2j tokenize: " + e.getMessage());
+            return 1;
+        }
+        String output;
+        if (decode) {
+            for (int i = 0; i < ids.length; i++) {
                 if (ids[i] < 0 || ids[i] >= tokenizer.vocabSize()) {
                     spec.commandLine().getErr().println("qwen2j tokenize --decode: token id " + ids[i]
                             + " is out of range (vocabulary size " + tokenizer.vocabSize() + ")");

@@ -72,7 +72,6 @@ class TokenizeCommandTest {
     @Test
     void emptyInputGivesAnEmptyLine() {
         assertEquals("\n", run("", "tokenize", "--model", model.toString()).out());
-        assertEquals("", run("  \n", "tokenize", "--model", model.toString(), "--decode").out());
     }
 
     @Test
