@@ -1,0 +1,312 @@
+package dev.qwen2j.model;
+
+import dev.qwen2j.core.chat.ChatTemplate;
+import dev.qwen2j.core.config.GenerationDefaults;
+import dev.qwen2j.core.config.Qwen2Config;
+import dev.qwen2j.core.safetensors.Checkpoint;
+import dev.qwen2j.core.sampling.Sampler;
+import dev.qwen2j.core.tokenizer.StreamingDecoder;
+import dev.qwen2j.core.tokenizer.Tokenizer;
+import dev.qwen2j.tensor.Backend;
+import dev.qwen2j.tensor.CpuBackend;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A Qwen2-family model loaded from a Hugging Face folder (config.json, *.safetensors, tokenizer.json,
+ * tokenizer_config.json, optionally generation_config.json), ready to generate.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("Qwen2.5-0.5B-Instruct"))) {
+ *     System.out.println(model.generate("Why is the sky blue?"));
+ * }
+ * }</pre>
+ *
+ * <p>The weights stay in the memory-mapped files; loading reads headers and configs only. A model is immutable
+ * and thread-safe: every generation runs in its own session (KV cache and scratch buffers, pooled and reused), so
+ * several threads may generate at once and each gets exactly what it would get alone. Close the model after the
+ * last generation has returned.
+ */
+public final class Model implements AutoCloseable {
+
+    private final Path folder;
+    private final Qwen2Config config;
+    private final GenerationDefaults generationDefaults;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final Checkpoint checkpoint;
+    private final Backend backend;
+    private final Qwen2 qwen2;
+    private final ModelOptions options;
+    private final int contextLength;
+    private final ConcurrentLinkedQueue<Session> idleSessions = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    private Model(Path folder, Qwen2Config config, GenerationDefaults generationDefaults, Tokenizer tokenizer,
+                  ChatTemplate chatTemplate, Checkpoint checkpoint, Backend backend, Qwen2 qwen2, ModelOptions options) {
+        this.folder = folder;
+        this.config = config;
+        this.generationDefaults = generationDefaults;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.checkpoint = checkpoint;
+        this.backend = backend;
+        this.qwen2 = qwen2;
+        this.options = options;
+        this.contextLength = options.contextLengthFor(config.maxPositionEmbeddings());
+    }
+
+    /** Loads the model in {@code folder} with {@link ModelOptions#defaults()}. */
+    public static Model load(Path folder) throws IOException {
+        return load(folder, ModelOptions.defaults());
+    }
+
+    /**
+     * Loads the model in {@code folder}.
+     *
+     * @throws IOException when the folder, a config, the tokenizer or the weights are missing or malformed; the
+     *                     message names the file and the field or tensor
+     */
+    public static Model load(Path folder, ModelOptions options) throws IOException {
+        Objects.requireNonNull(folder, "folder");
+        Objects.requireNonNull(options, "options");
+        if (!Files.isDirectory(folder)) {
+            throw new IOException(folder + ": " + (Files.exists(folder) ? "not a folder" : "no such folder")
+                    + " (expected a Hugging Face model folder with config.json and *.safetensors)");
+        }
+        Qwen2Config config = Qwen2Config.load(folder);
+        GenerationDefaults generationDefaults = GenerationDefaults.load(folder);
+        Tokenizer tokenizer = Tokenizer.load(folder);
+        ChatTemplate chatTemplate = ChatTemplate.load(folder);
+        Checkpoint checkpoint = Checkpoint.open(folder);
+        Backend backend = null;
+        try {
+            backend = CpuBackend.create(options.threads());
+            Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, backend);
+            return new Model(folder, config, generationDefaults, tokenizer, chatTemplate, checkpoint, backend,
+                    new Qwen2(config, weights, backend), options);
+        } catch (IOException | RuntimeException | Error e) {
+            if (backend != null) {
+                backend.close();
+            }
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    /** Generates a reply to {@code prompt}, chat-formatted with the model's own template, with default options. */
+    public String generate(String prompt) {
+        return generate(prompt, GenerationOptions.defaults(), text -> { }).text();
+    }
+
+    /**
+     * Generates from {@code prompt}: chat-formatted with the model's template (a user message, after the system
+     * prompt when the options give one), or fed as is when {@code options.chat()} is false. Text is streamed to
+     * {@code listener} as it is decoded.
+     *
+     * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
+     */
+    public GenerationResult generate(String prompt, GenerationOptions options, GenerationListener listener) {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(listener, "listener");
+        String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
+        return run(tokenizer.encode(text), options, listener);
+    }
+
+    /**
+     * Continues a conversation: {@code messages} are rendered with the model's chat template plus the generation
+     * prompt for the assistant's turn. The options' system prompt, when set, goes first unless the conversation
+     * already starts with a system message.
+     *
+     * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
+     */
+    public GenerationResult chat(List<Message> messages, GenerationOptions options, GenerationListener listener) {
+        Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(listener, "listener");
+        return run(tokenizer.encode(render(messages, options)), options, listener);
+    }
+
+    /** The model's config.json. */
+    public Qwen2Config config() {
+        return config;
+    }
+
+    /** The model's tokenizer. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The folder the model was loaded from. */
+    public Path folder() {
+        return folder;
+    }
+
+    /** Positions every session holds: prompt plus generated tokens may not exceed it. */
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /**
+     * Bytes of weights one decode step reads: every layer, the final norm and the lm_head (for a tied model the
+     * embedding matrix, counted once). The numerator of the decode roofline.
+     */
+    public long weightBytes() {
+        return qwen2.weights().bytesPerToken();
+    }
+
+    /** Bytes of the KV cache of one session at the configured context length. */
+    public long kvCacheBytes() {
+        return KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), contextLength, config.headDim(),
+                options.kvCacheType());
+    }
+
+    /** The options the model was loaded with. */
+    public ModelOptions options() {
+        return options;
+    }
+
+    /** Frees the sessions, the worker threads and the mapped files. Call after the last generation returned. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Session s; (s = idleSessions.poll()) != null; ) {
+            s.close();
+        }
+        backend.close();
+        checkpoint.close();
+    }
+
+    // --- generation -------------------------------------------------------------------------------------------
+
+    private String render(List<Message> messages, GenerationOptions options) {
+        List<Map<String, Object>> maps = new ArrayList<>(messages.size() + 1);
+        String systemPrompt = options.systemPrompt();
+        boolean startsWithSystem = !messages.isEmpty() && "system".equals(messages.getFirst().role());
+        if (systemPrompt != null && !startsWithSystem) {
+            maps.add(Message.system(systemPrompt).toTemplateMap());
+        }
+        for (Message m : messages) {
+            maps.add(m.toTemplateMap());
+        }
+        return chatTemplate.render(maps, null, true, null);
+    }
+
+    private GenerationResult run(int[] prompt, GenerationOptions options, GenerationListener listener) {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("prompt: encodes to no tokens; give at least one character");
+        }
+        int maxTokens = options.maxTokens(prompt.length, contextLength);
+        if ((long) prompt.length + maxTokens > contextLength) {
+            throw new ContextLengthExceededException(prompt.length, maxTokens, contextLength);
+        }
+        int[] stopIds = options.stopTokenIds(generationDefaults, config.eosTokenIds());
+        Sampler sampler = new Sampler(options.samplingParams(generationDefaults), options.seed(), config.vocabSize());
+        StreamingDecoder decoder = tokenizer.streamingDecoder(true);
+        StopStringMatcher stopStrings = new StopStringMatcher(options.stopStrings());
+        int[] history = new int[prompt.length + maxTokens];
+        System.arraycopy(prompt, 0, history, 0, prompt.length);
+        StringBuilder text = new StringBuilder();
+
+        Session session = acquireSession();
+        try {
+            long start = System.nanoTime();
+            float[] logits = session.prefill(prompt, prompt.length);
+            long prefillEnd = System.nanoTime();
+
+            FinishReason reason = FinishReason.LENGTH;
+            int generated = 0;
+            int decodeSteps = 0;
+            while (generated < maxTokens) {
+                if (listener.isCancelled()) {
+                    reason = FinishReason.CANCELLED;
+                    break;
+                }
+                int next = sampler.sample(logits, history, prompt.length + generated, prompt.length);
+                history[prompt.length + generated++] = next;
+                if (contains(stopIds, next)) {
+                    reason = FinishReason.EOS;
+                    break;
+                }
+                emit(stopStrings.accept(decoder.accept(next)), text, listener);
+                if (stopStrings.stopped()) {
+                    reason = FinishReason.STOP;
+                    break;
+                }
+                if (generated == maxTokens) {
+                    break;
+                }
+                logits = session.decode(next);
+                decodeSteps++;
+            }
+            long end = System.nanoTime();
+            if (reason != FinishReason.STOP) {
+                // Bytes of an incomplete character, and text held back as a possible start of a stop string.
+                emit(stopStrings.accept(decoder.finish()), text, listener);
+                emit(stopStrings.finish(), text, listener);
+                if (stopStrings.stopped() && reason == FinishReason.LENGTH) {
+                    reason = FinishReason.STOP;
+                }
+            }
+            double prefillSeconds = (prefillEnd - start) / 1e9;
+            double decodeSeconds = (end - prefillEnd) / 1e9;
+            return new GenerationResult(text.toString(), reason, prompt.length, generated,
+                    prompt.length / Math.max(prefillSeconds, 1e-9),
+                    decodeSteps == 0 ? 0 : decodeSteps / Math.max(decodeSeconds, 1e-9));
+        } finally {
+            releaseSession(session);
+        }
+    }
+
+    /** Appends a non-empty piece to the result and passes it to the listener. */
+    private static void emit(String piece, StringBuilder text, GenerationListener listener) {
+        if (!piece.isEmpty()) {
+            text.append(piece);
+            listener.onText(piece);
+        }
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int x : ids) {
+            if (x == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // --- sessions ---------------------------------------------------------------------------------------------
+
+    /** A session with an empty cache, from the pool or new. */
+    Session acquireSession() {
+        Session s = idleSessions.poll();
+        if (s == null) {
+            s = qwen2.newSession(contextLength, options.kvCacheType());
+        }
+        s.reset();
+        return s;
+    }
+
+    /** Returns a session to the pool (or frees it when the model was closed meanwhile). */
+    void releaseSession(Session s) {
+        if (closed) {
+            s.close();
+        } else {
+            idleSessions.add(s);
+        }
+    }
+}

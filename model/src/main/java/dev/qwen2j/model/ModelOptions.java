@@ -1,0 +1,77 @@
+package dev.qwen2j.model;
+
+import dev.qwen2j.core.safetensors.DType;
+
+/**
+ * How a {@link Model} is loaded: worker threads, the context length every session is sized for, and the element
+ * type of the KV cache. Build with {@link #builder()}; {@link #defaults()} uses all physical cores, the model's own
+ * context length capped at {@value #DEFAULT_MAX_CONTEXT}, and an F32 cache.
+ *
+ * @param threads       worker threads for the kernels; {@code 0} = physical cores
+ * @param contextLength positions each session's KV cache holds; {@code 0} = min(max_position_embeddings, 32768)
+ * @param kvCacheType   {@link DType#F32} (exact) or {@link DType#BF16} (half the memory)
+ */
+public record ModelOptions(int threads, int contextLength, DType kvCacheType) {
+
+    /** The default cap on the context length when none is chosen. */
+    public static final int DEFAULT_MAX_CONTEXT = 32768;
+
+    public ModelOptions {
+        if (threads < 0) {
+            throw new IllegalArgumentException("threads must be >= 0 (0 = physical cores), got " + threads);
+        }
+        if (contextLength < 0) {
+            throw new IllegalArgumentException("contextLength must be >= 0 (0 = model default), got " + contextLength);
+        }
+        if (kvCacheType != DType.F32 && kvCacheType != DType.BF16) {
+            throw new IllegalArgumentException("kvCacheType must be F32 or BF16, got " + kvCacheType);
+        }
+    }
+
+    /** Physical cores, the model's context (at most 32768), F32 cache. */
+    public static ModelOptions defaults() {
+        return builder().build();
+    }
+
+    /** A builder starting from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The context length for a model whose config allows {@code maxPositionEmbeddings} positions. */
+    int contextLengthFor(int maxPositionEmbeddings) {
+        return contextLength > 0 ? contextLength : Math.min(maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
+    }
+
+    /** Builds {@link ModelOptions}; every setter validates when {@link #build()} is called. */
+    public static final class Builder {
+        private int threads;
+        private int contextLength;
+        private DType kvCacheType = DType.F32;
+
+        private Builder() {
+        }
+
+        /** Worker threads; {@code 0} = physical cores. */
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        /** Positions per session; {@code 0} = min(max_position_embeddings, 32768). */
+        public Builder contextLength(int contextLength) {
+            this.contextLength = contextLength;
+            return this;
+        }
+
+        /** F32 or BF16. */
+        public Builder kvCacheType(DType kvCacheType) {
+            this.kvCacheType = kvCacheType;
+            return this;
+        }
+
+        public ModelOptions build() {
+            return new ModelOptions(threads, contextLength, kvCacheType);
+        }
+    }
+}
