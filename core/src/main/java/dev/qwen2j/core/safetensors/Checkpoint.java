@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * The tensors of a Hugging Face checkpoint, memory-mapped and zero-copy.
  *
  * <p>{@link #open} accepts one {@code .safetensors} file, a folder holding {@code model.safetensors},
- * or a folder holding {@code model.safetensors.index.json} and the shards its {@code weight_map} names.
+ * or a folder holding {@code model.safetensors.index.json} and the shards its {@code weight_map} names
+ * (when both are present, {@code model.safetensors} wins, as in transformers).
  * Each file is mapped once into a shared {@link Arena} (so any thread may read the tensors) and every
  * header is validated before a single tensor is sliced: opening reads only the headers, never the weights.
  * {@link #close()} unmaps everything; a tensor used afterwards throws {@link IllegalStateException}.
@@ -57,13 +58,14 @@ public final class Checkpoint implements AutoCloseable {
      */
     public static Checkpoint open(Path fileOrFolder) throws IOException {
         if (Files.isDirectory(fileOrFolder)) {
-            Path index = fileOrFolder.resolve(INDEX_FILE);
-            if (Files.exists(index)) {
-                return openSharded(fileOrFolder, index);
-            }
+            // transformers' order: model.safetensors wins over an index
             Path single = fileOrFolder.resolve(SINGLE_FILE);
             if (Files.exists(single)) {
                 return openFiles(fileOrFolder, List.of(single), Map.of());
+            }
+            Path index = fileOrFolder.resolve(INDEX_FILE);
+            if (Files.exists(index)) {
+                return openSharded(fileOrFolder, index);
             }
             throw new SafetensorsFormatException(fileOrFolder + ": no " + SINGLE_FILE + " or " + INDEX_FILE
                     + " in this folder");
@@ -88,6 +90,9 @@ public final class Checkpoint implements AutoCloseable {
         JsonNode weightMap = root == null ? null : root.get("weight_map");
         if (weightMap == null || !weightMap.isObject()) {
             throw SafetensorsFormatException.inFile(index, "weight_map is missing or not a JSON object");
+        }
+        if (weightMap.isEmpty()) {
+            throw SafetensorsFormatException.inFile(index, "weight_map names no tensors");
         }
         Path base = folder.toAbsolutePath().normalize();
         Map<Path, List<String>> tensorsByShard = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package dev.qwen2j.core.safetensors;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -111,40 +112,9 @@ public final class SafetensorsWriter {
 
     /** Writes {@code tensors} and the {@code __metadata__} map to {@code file}, replacing it atomically. */
     public static void write(Path file, List<TensorData> tensors, Map<String, String> metadata) throws IOException {
-        List<TensorData> ordered = new ArrayList<>(tensors);
-        ordered.sort(Comparator.comparingInt((TensorData t) -> -t.dtype().byteSize()).thenComparing(TensorData::name));
-
-        ObjectNode header = SafetensorsHeader.JSON.createObjectNode();
-        if (!metadata.isEmpty()) {
-            ObjectNode meta = header.putObject(SafetensorsHeader.METADATA_KEY);
-            metadata.forEach(meta::put);
-        }
-        Set<String> names = new HashSet<>();
-        long[] offsets = new long[ordered.size() + 1];
-        for (int i = 0; i < ordered.size(); i++) {
-            TensorData tensor = ordered.get(i);
-            if (tensor.name().equals(SafetensorsHeader.METADATA_KEY) || !names.add(tensor.name())) {
-                throw new IllegalArgumentException("tensor name '" + tensor.name() + "' is reserved or repeated");
-            }
-            offsets[i + 1] = offsets[i] + tensor.byteSize();
-            ObjectNode entry = header.putObject(tensor.name());
-            entry.put("dtype", tensor.dtype().name());
-            ArrayNode shape = entry.putArray("shape");
-            for (long dim : tensor.shape) {
-                shape.add(dim);
-            }
-            entry.putArray("data_offsets").add(offsets[i]).add(offsets[i + 1]);
-        }
-        byte[] json = SafetensorsHeader.JSON.writeValueAsBytes(header);
-        int padded = (json.length + 7) & ~7;
-        ByteBuffer head = ByteBuffer.allocate(Long.BYTES + padded).order(ByteOrder.LITTLE_ENDIAN);
-        head.putLong(padded).put(json);
-        while (head.hasRemaining()) {
-            head.put((byte) ' ');
-        }
-        head.flip();
-        long dataStart = Long.BYTES + padded;
-        long dataSize = offsets[ordered.size()];
+        Layout layout = Layout.of(tensors, metadata);
+        ByteBuffer head = ByteBuffer.wrap(layout.header());
+        long dataSize = layout.dataSize();
 
         Path target = file.toAbsolutePath();
         Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
@@ -159,10 +129,7 @@ public final class SafetensorsWriter {
                 if (dataSize > 0) {
                     // shared: generators may fill one tensor from several threads
                     try (Arena arena = Arena.ofShared()) {
-                        MemorySegment data = channel.map(FileChannel.MapMode.READ_WRITE, dataStart, dataSize, arena);
-                        for (int i = 0; i < ordered.size(); i++) {
-                            ordered.get(i).contents().writeTo(data.asSlice(offsets[i], offsets[i + 1] - offsets[i]));
-                        }
+                        layout.fill(channel.map(FileChannel.MapMode.READ_WRITE, layout.header().length, dataSize, arena));
                     }
                 }
             }
@@ -170,6 +137,73 @@ public final class SafetensorsWriter {
         } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(temp);
             throw e;
+        }
+    }
+
+    /** The whole file in memory (small tensors only): what {@link #write} would put on disk. For tests. */
+    static byte[] toBytes(List<TensorData> tensors, Map<String, String> metadata) {
+        Layout layout = Layout.of(tensors, metadata);
+        byte[] file = new byte[Math.toIntExact(layout.header().length + layout.dataSize())];
+        System.arraycopy(layout.header(), 0, file, 0, layout.header().length);
+        layout.fill(MemorySegment.ofArray(file).asSlice(layout.header().length));
+        return file;
+    }
+
+    /**
+     * Where everything goes: the header bytes (length prefix and space-padded JSON) and the tensors in
+     * storage order with their offsets in the data region.
+     */
+    private record Layout(byte[] header, List<TensorData> ordered, long[] offsets) {
+
+        static Layout of(List<TensorData> tensors, Map<String, String> metadata) {
+            List<TensorData> ordered = new ArrayList<>(tensors);
+            ordered.sort(Comparator.comparingInt((TensorData t) -> -t.dtype().byteSize()).thenComparing(TensorData::name));
+
+            ObjectNode header = SafetensorsHeader.JSON.createObjectNode();
+            if (!metadata.isEmpty()) {
+                ObjectNode meta = header.putObject(SafetensorsHeader.METADATA_KEY);
+                metadata.forEach(meta::put);
+            }
+            Set<String> names = new HashSet<>();
+            long[] offsets = new long[ordered.size() + 1];
+            for (int i = 0; i < ordered.size(); i++) {
+                TensorData tensor = ordered.get(i);
+                if (tensor.name().equals(SafetensorsHeader.METADATA_KEY) || !names.add(tensor.name())) {
+                    throw new IllegalArgumentException("tensor name '" + tensor.name() + "' is reserved or repeated");
+                }
+                offsets[i + 1] = offsets[i] + tensor.byteSize();
+                ObjectNode entry = header.putObject(tensor.name());
+                entry.put("dtype", tensor.dtype().name());
+                ArrayNode shape = entry.putArray("shape");
+                for (long dim : tensor.shape) {
+                    shape.add(dim);
+                }
+                entry.putArray("data_offsets").add(offsets[i]).add(offsets[i + 1]);
+            }
+            byte[] json;
+            try {
+                json = SafetensorsHeader.JSON.writeValueAsBytes(header);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot serialise a JSON tree", e);
+            }
+            int padded = (json.length + 7) & ~7;
+            ByteBuffer head = ByteBuffer.allocate(Long.BYTES + padded).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(json);
+            while (head.hasRemaining()) {
+                head.put((byte) ' ');
+            }
+            return new Layout(head.array(), ordered, offsets);
+        }
+
+        long dataSize() {
+            return offsets[ordered.size()];
+        }
+
+        /** Produces every tensor's bytes into {@code data}, the data region. */
+        void fill(MemorySegment data) {
+            for (int i = 0; i < ordered.size(); i++) {
+                ordered.get(i).contents().writeTo(data.asSlice(offsets[i], offsets[i + 1] - offsets[i]));
+            }
         }
     }
 }

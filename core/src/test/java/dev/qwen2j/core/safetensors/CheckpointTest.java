@@ -121,6 +121,16 @@ class CheckpointTest {
     }
 
     @Test
+    void singleFileWinsOverAnIndexAsInTransformers() throws IOException {
+        SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE),
+                List.of(TensorData.ofFloats("single", new long[] {1}, new float[] {1})));
+        Files.writeString(dir.resolve(Checkpoint.INDEX_FILE), "{\"weight_map\": {\"x\": \"absent.safetensors\"}}");
+        try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+            assertTrue(checkpoint.find("single").isPresent());
+        }
+    }
+
+    @Test
     void missingTensorIsAClearError() throws IOException {
         Path file = SafetensorsWriterTest.tiny(dir.resolve("x.safetensors"));
         try (Checkpoint checkpoint = Checkpoint.open(file)) {

@@ -7,6 +7,8 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
 import net.jqwik.api.statistics.Statistics;
 
 import java.io.IOException;
@@ -20,10 +22,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,6 +100,19 @@ class SafetensorsFuzzTest {
         }
     }
 
+    private static Path dir;
+    private static final AtomicInteger tries = new AtomicInteger();
+
+    @BeforeContainer
+    static void createFolder() throws IOException {
+        dir = Files.createTempDirectory("qwen2j-fuzz");
+    }
+
+    @AfterContainer
+    static void deleteFolder() throws IOException {
+        Files.delete(dir);
+    }
+
     @Provide
     Arbitrary<List<Spec>> specs() {
         Arbitrary<Spec> spec = Combinators.combine(
@@ -134,31 +152,27 @@ class SafetensorsFuzzTest {
         return mutations().list().ofMinSize(1).ofMaxSize(3);
     }
 
-    @Property(tries = 400)
+    @Property(tries = 500)
     void mutatedFilesLoadCorrectlyOrFailCleanly(@ForAll("specs") List<Spec> specs,
                                                 @ForAll("mutationLists") List<Mutation> mutations)
             throws IOException {
-        Path dir = Files.createTempDirectory("qwen2j-fuzz");
+        List<TensorData> tensors = new ArrayList<>();
+        for (Spec s : specs) {
+            long[] shape = s.shape().stream().mapToLong(Integer::longValue).toArray();
+            long size = s.dtype().byteSize();
+            for (long d : shape) {
+                size *= d;
+            }
+            byte[] data = new byte[(int) size];
+            java.util.Arrays.fill(data, (byte) 0x5A);
+            tensors.add(TensorData.of(s.name(), s.dtype(), shape, MemorySegment.ofArray(data)));
+        }
+        byte[] bytes = SafetensorsWriter.toBytes(tensors, Map.of());
+        for (Mutation m : mutations) {
+            bytes = m.apply(bytes);
+        }
+        Path file = Files.write(dir.resolve("mutated-" + tries.incrementAndGet() + ".safetensors"), bytes);
         try {
-            Path valid = dir.resolve("valid.safetensors");
-            Path file = dir.resolve("mutated.safetensors");
-            List<TensorData> tensors = new ArrayList<>();
-            for (Spec s : specs) {
-                long[] shape = s.shape().stream().mapToLong(Integer::longValue).toArray();
-                long bytes = s.dtype().byteSize();
-                for (long d : shape) {
-                    bytes *= d;
-                }
-                byte[] data = new byte[(int) bytes];
-                java.util.Arrays.fill(data, (byte) 0x5A);
-                tensors.add(TensorData.of(s.name(), s.dtype(), shape, MemorySegment.ofArray(data)));
-            }
-            SafetensorsWriter.write(valid, tensors);
-            byte[] bytes = Files.readAllBytes(valid);
-            for (Mutation m : mutations) {
-                bytes = m.apply(bytes);
-            }
-            Files.write(file, bytes);
             Checkpoint checkpoint;
             try {
                 checkpoint = Checkpoint.open(file);
@@ -172,12 +186,39 @@ class SafetensorsFuzzTest {
                 assertLoadIsConsistent(checkpoint, bytes.length);
             }
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path p : files.toList()) {
-                    Files.delete(p);
-                }
+            Files.delete(file);
+        }
+    }
+
+    @Property(tries = 60)
+    void writtenFilesLoadBackExactly(@ForAll("specs") List<Spec> specs) throws IOException {
+        List<TensorData> tensors = new ArrayList<>();
+        for (Spec s : specs) {
+            long[] shape = s.shape().stream().mapToLong(Integer::longValue).toArray();
+            long count = 1;
+            for (long d : shape) {
+                count *= d;
             }
-            Files.delete(dir);
+            byte[] data = new byte[(int) count * s.dtype().byteSize()];
+            new java.util.Random(s.name().hashCode()).nextBytes(data);
+            tensors.add(TensorData.of(s.name(), s.dtype(), shape, MemorySegment.ofArray(data)));
+        }
+        Path file = dir.resolve("written-" + tries.incrementAndGet() + ".safetensors");
+        SafetensorsWriter.write(file, tensors, Map.of("k", "v"));
+        try (Checkpoint checkpoint = Checkpoint.open(file)) {
+            assertEquals(tensors.size(), checkpoint.tensors().size());
+            for (TensorData expected : tensors) {
+                MappedTensor actual = checkpoint.tensor(expected.name());
+                assertEquals(expected.dtype(), actual.dtype());
+                assertArrayEquals(expected.shape(), actual.shape());
+                byte[] want = new byte[(int) expected.byteSize()];
+                expected.contents().writeTo(MemorySegment.ofArray(want));
+                assertArrayEquals(want, actual.data().toArray(ValueLayout.JAVA_BYTE));
+            }
+            assertArrayEquals(Files.readAllBytes(file), SafetensorsWriter.toBytes(tensors, Map.of("k", "v")),
+                    "the file on disk is what toBytes builds");
+        } finally {
+            Files.delete(file);
         }
     }
 

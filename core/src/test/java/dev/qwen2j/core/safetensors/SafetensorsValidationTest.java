@@ -150,14 +150,21 @@ class SafetensorsValidationTest {
 
     @Test
     void indexThatIsBrokenOrEscapesTheFolder() throws IOException {
-        Path index = dir.resolve(Checkpoint.INDEX_FILE);
+        Path model = Files.createDirectories(dir.resolve("model"));
+        Path index = model.resolve(Checkpoint.INDEX_FILE);
         Files.writeString(index, "{\"weight_map\": 3}");
-        rejects(dir, "weight_map");
+        rejects(model, "weight_map");
+        Files.writeString(index, "{\"weight_map\": {}}");
+        rejects(model, "names no tensors");
+        Files.writeString(index, "[1]");
+        rejects(model, "weight_map");
+        Files.writeString(index, "{\"weight_map\": {\"w\": 1}}");
+        rejects(model, "'w'", "not a file name");
         Files.writeString(index, "{\"weight_map\": ");
-        rejects(dir, "not valid JSON");
-        SafetensorsWriterTest.tiny(dir.resolveSibling("outside.safetensors"));
+        rejects(model, "not valid JSON");
+        SafetensorsWriterTest.tiny(dir.resolve("outside.safetensors"));
         Files.writeString(index, "{\"weight_map\": {\"w\": \"../outside.safetensors\"}}");
-        rejects(dir, "does not exist");
+        rejects(model, "does not exist");
     }
 
     @Test
