@@ -147,10 +147,10 @@ final class JinjaSource {
     }
 
     private static String rewrite(String expr) {
-        if (expr.indexOf('[') < 0 && expr.indexOf('=') < 0) {
+        if (expr.indexOf('[') < 0 && expr.indexOf('=') < 0 && !expr.contains("not")) {
             return expr;
         }
-        List<Token> tokens = rewriteSlices(parenthesiseKeywordValues(tokenize(expr)));
+        List<Token> tokens = rewriteSlices(parenthesiseNotTests(parenthesiseKeywordValues(tokenize(expr))));
         StringBuilder out = new StringBuilder(expr.length() + 16);
         for (Token t : tokens) {
             out.append(t.space).append(t.text);
@@ -211,6 +211,68 @@ final class JinjaSource {
             }
         }
         return out;
+    }
+
+    /**
+     * Jinja2 reads {@code not x is defined} as {@code not (x is defined)}: tests bind tighter than {@code not}.
+     * jinjava applies {@code not} first, so the test is made explicit with parentheses.
+     */
+    private static List<Token> parenthesiseNotTests(List<Token> tokens) {
+        List<Token> out = new ArrayList<>(tokens.size() + 4);
+        for (int i = 0; i < tokens.size(); i++) {
+            Token t = tokens.get(i);
+            boolean unaryNot = t.is("not") && !(i > 0 && tokens.get(i - 1).is("is"));
+            int operandEnd = unaryNot ? chainEnd(tokens, i + 1) : -1;
+            if (operandEnd > i + 1 && operandEnd < tokens.size() && tokens.get(operandEnd).is("is")) {
+                int end = operandEnd + 1;
+                if (end < tokens.size() && tokens.get(end).is("not")) {
+                    end++;
+                }
+                if (end < tokens.size() && tokens.get(end).isName()) {
+                    end++;
+                    if (end < tokens.size() && tokens.get(end).is("(")) {
+                        end = matching(tokens, end) + 1;
+                    }
+                    out.add(t);
+                    Token first = tokens.get(i + 1);
+                    out.add(new Token(first.space, "("));
+                    out.add(new Token("", first.text));
+                    out.addAll(parenthesiseNotTests(tokens.subList(i + 2, end)));
+                    out.add(new Token("", ")"));
+                    i = end - 1;
+                    continue;
+                }
+            }
+            out.add(t);
+        }
+        return out;
+    }
+
+    /** Index just past the postfix chain ({@code a.b[0](x)}) starting at {@code start}, or start if none. */
+    private static int chainEnd(List<Token> tokens, int start) {
+        if (start >= tokens.size()) {
+            return start;
+        }
+        Token first = tokens.get(start);
+        int i;
+        if (first.is("(") || first.is("[")) {
+            i = matching(tokens, start) + 1;
+        } else if (first.isName() || first.text.startsWith("'") || first.text.startsWith("\"")) {
+            i = start + 1;
+        } else {
+            return start;
+        }
+        while (i < tokens.size()) {
+            Token t = tokens.get(i);
+            if (t.is(".") && i + 1 < tokens.size() && tokens.get(i + 1).isName()) {
+                i += 2;
+            } else if (t.is("[") || t.is("(")) {
+                i = matching(tokens, i) + 1;
+            } else {
+                break;
+            }
+        }
+        return i;
     }
 
     private static List<Token> rewriteSlices(List<Token> tokens) {

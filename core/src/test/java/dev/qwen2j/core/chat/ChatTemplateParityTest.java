@@ -21,7 +21,8 @@ import org.junit.jupiter.api.TestFactory;
 class ChatTemplateParityTest {
 
     static final List<String> FIXTURES = List.of(
-            "qwen3.json");
+            "qwen3.json", "qwen2.5-instruct.json", "qwq-32b-preview.json",
+            "deepseek-r1-distill-qwen.json", "deepseek-r1-distill-qwen-think.json");
 
     @TestFactory
     Stream<DynamicTest> fixturesRenderAsHuggingFaceDoes() throws IOException {

@@ -36,6 +36,23 @@ class ChatTemplateTest {
         assertEquals("<|im_start|>user\nHi<|im_end|>\n", template.render(userSays("Hi"), null, false, null));
     }
 
+    /** llama.cpp's tests/test-chat-template.cpp publishes this rendering of the ChatML template (OpenHermes-2.5). */
+    @Test
+    void chatMLFallbackMatchesLlamaCppsPublishedRendering() throws IOException {
+        List<Map<String, Object>> conversation = List.of(
+                Map.of("role", "system", "content", "You are a helpful assistant"),
+                Map.of("role", "user", "content", "Hello"),
+                Map.of("role", "assistant", "content", "Hi there"),
+                Map.of("role", "user", "content", "Who are you"),
+                Map.of("role", "assistant", "content", "   I am an assistant   "),
+                Map.of("role", "user", "content", "Another question"));
+        assertEquals("<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n"
+                        + "<|im_start|>assistant\nHi there<|im_end|>\n<|im_start|>user\nWho are you<|im_end|>\n"
+                        + "<|im_start|>assistant\n   I am an assistant   <|im_end|>\n<|im_start|>user\nAnother question<|im_end|>\n"
+                        + "<|im_start|>assistant\n",
+                ChatTemplate.load(folder).render(conversation, null, true, null));
+    }
+
     @Test
     void folderWithoutAnyConfigFallsBackToChatML() throws IOException {
         assertEquals("<|im_start|>user\nHi<|im_end|>\n",
@@ -94,6 +111,15 @@ class ChatTemplateTest {
         assertEquals("off", t.render(userSays("x"), null, true, Map.of("enable_thinking", false)));
         assertEquals("on", t.render(userSays("x"), null, true, Map.of("enable_thinking", true)));
         assertEquals("on", t.render(userSays("x"), null, true, null));
+    }
+
+    @Test
+    void notBindsLooserThanTests() {
+        // Jinja2: "not x is defined" is "not (x is defined)"; DeepSeek-R1's template starts with it.
+        String t = "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
+                + "{{ 'yes' if add_generation_prompt else 'no' }}|{{ 'u' if not nothing is defined else 'd' }}"
+                + "|{{ 'n' if not messages[0].content is none else 'none' }}";
+        assertEquals("yes|u|n", render(t, userSays("x")));
     }
 
     @Test
