@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * <p>Decode ({@code tokens == 1}) is a stream over the weights: four rows at a time share each load of x,
  * bf16 is widened in registers: each 16-bit lane is cast to 32 bits and shifted left by 16, which drops whatever
  * the cast put in the upper half and leaves exactly the f32 whose upper half the bf16 is.
- * Prefill converts a tile of weight rows to F32 once and runs a 4-token × 2-row register-blocked
+ * Prefill converts a block of weight rows to F32 once and runs a 4-token × 2-row register-blocked
  * micro-kernel over it, so each weight element loaded from memory serves every token of the block.
  *
  * <p>Loaded only after {@code jdk.incubator.vector} was found in the boot layer; see {@link KernelChoice}.
@@ -31,10 +31,13 @@ final class VectorKernels implements Kernels {
     static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** Prefill tile: weight rows converted to F32 at once, and the input width they cover (fits L1 with x). */
-    static final int TILE_ROWS = 8;
-    static final int TILE_COLS = 512;
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[TILE_ROWS * TILE_COLS]);
+    /**
+     * Prefill blocking: rows converted to F32 at once (32 × 1024 floats = 128 KB, held in L2) and the widest
+     * input tile (4 tokens × 1024 floats = 16 KB of x, held in L1). Wider tiles mean fewer lane reductions.
+     */
+    static final int BLOCK_ROWS = 32;
+    static final int MAX_TILE_COLS = 1024;
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[BLOCK_ROWS * MAX_TILE_COLS]);
 
     @Override
     public String name() {
@@ -184,9 +187,10 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Prefill: for each tile of {@link #TILE_ROWS} rows × {@link #TILE_COLS} inputs, convert the weights to F32
-     * once, then sweep every token over it, 4 tokens × 2 rows per micro-kernel call; partial sums accumulate
-     * in y across input tiles.
+     * Prefill. The input is cut into tiles of at most {@link #MAX_TILE_COLS} columns; for each, a block of
+     * {@link #BLOCK_ROWS} weight rows is converted to F32 once (it stays in L2), then every group of 4 tokens
+     * (its slice of x stays in L1) sweeps the whole block, 2 rows per micro-kernel call. Partial sums of the
+     * tiles accumulate in y.
      */
     private static void matmulTiled(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
                                     float[] y, int yStride, int yColumn, float[] bias) {
@@ -198,10 +202,12 @@ final class VectorKernels implements Kernels {
             }
         }
         float[] tile = TILE.get();
-        for (int k0 = 0; k0 < cols; k0 += TILE_COLS) {
-            int width = Math.min(TILE_COLS, cols - k0);
-            for (int r0 = rowFrom; r0 < rowTo; r0 += TILE_ROWS) {
-                int height = Math.min(TILE_ROWS, rowTo - r0);
+        int tiles = (cols + MAX_TILE_COLS - 1) / MAX_TILE_COLS;
+        int tileCols = Math.min(MAX_TILE_COLS, ((cols + tiles - 1) / tiles + L - 1) / L * L); // even tiles, whole vectors
+        for (int k0 = 0; k0 < cols; k0 += tileCols) {
+            int width = Math.min(tileCols, cols - k0);
+            for (int r0 = rowFrom; r0 < rowTo; r0 += BLOCK_ROWS) {
+                int height = Math.min(BLOCK_ROWS, rowTo - r0);
                 loadTile(w, r0, height, k0, width, tile);
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
