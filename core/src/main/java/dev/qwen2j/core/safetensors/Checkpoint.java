@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -121,10 +122,7 @@ public final class Checkpoint implements AutoCloseable {
             Map<String, MappedTensor> tensors = new TreeMap<>();
             Map<String, String> metadata = new TreeMap<>();
             for (Path file : files) {
-                MemorySegment mapped;
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                    mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-                }
+                MemorySegment mapped = map(file, arena);
                 SafetensorsHeader header = SafetensorsHeader.parse(file, mapped);
                 for (SafetensorsHeader.Entry entry : header.entries()) {
                     MemorySegment data = mapped.asSlice(header.dataStart() + entry.begin(), entry.byteSize());
@@ -148,6 +146,19 @@ public final class Checkpoint implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
+        }
+    }
+
+    private static MemorySegment map(Path file, Arena arena) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw SafetensorsFormatException.inFile(file, "not a regular file");
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+        } catch (FileSystemException e) {
+            throw e; // names the file already
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot map: " + e.getMessage(), e);
         }
     }
 

@@ -57,6 +57,13 @@ class SafetensorsValidationTest {
     }
 
     @Test
+    void weightsThatAreNotAFile() throws IOException {
+        Path model = Files.createDirectories(dir.resolve("model"));
+        Files.createDirectories(model.resolve(Checkpoint.SINGLE_FILE));
+        rejects(model, Checkpoint.SINGLE_FILE, "not a regular file");
+    }
+
+    @Test
     void headerLengthBeyondTheFile() throws IOException {
         byte[] header = "{}".getBytes(StandardCharsets.UTF_8);
         rejects(Files.write(dir.resolve("long.safetensors"), RawSafetensors.bytes(3, header, new byte[0])),
