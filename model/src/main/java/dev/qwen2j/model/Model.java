@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * A Qwen2-family model loaded from a Hugging Face folder (config.json, *.safetensors, tokenizer.json,
@@ -81,23 +83,47 @@ public final class Model implements AutoCloseable {
             throw new IOException(folder + ": " + (Files.exists(folder) ? "not a folder" : "no such folder")
                     + " (expected a Hugging Face model folder with config.json and *.safetensors)");
         }
-        Qwen2Config config = Qwen2Config.load(folder);
-        GenerationDefaults generationDefaults = GenerationDefaults.load(folder);
-        Tokenizer tokenizer = Tokenizer.load(folder);
-        ChatTemplate chatTemplate = ChatTemplate.load(folder);
-        Checkpoint checkpoint = Checkpoint.open(folder);
+        // The tokenizer (a 7 MB tokenizer.json) takes longest to read: parse it on a second thread while this
+        // one reads the configs and the chat template and maps the weights.
+        FutureTask<Tokenizer> tokenizerLoad = new FutureTask<>(() -> Tokenizer.load(folder));
+        Thread.ofPlatform().daemon().name("qwen2j-tokenizer-load").start(tokenizerLoad);
+        Checkpoint checkpoint = null;
         Backend backend = null;
         try {
+            Qwen2Config config = Qwen2Config.load(folder);
+            GenerationDefaults generationDefaults = GenerationDefaults.load(folder);
+            ChatTemplate chatTemplate = ChatTemplate.load(folder);
+            checkpoint = Checkpoint.open(folder);
             backend = CpuBackend.create(options.threads());
             Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, backend);
+            Tokenizer tokenizer = await(tokenizerLoad);
             return new Model(folder, config, generationDefaults, tokenizer, chatTemplate, checkpoint, backend,
                     new Qwen2(config, weights, backend), options);
         } catch (IOException | RuntimeException | Error e) {
+            tokenizerLoad.cancel(true);
             if (backend != null) {
                 backend.close();
             }
-            checkpoint.close();
+            if (checkpoint != null) {
+                checkpoint.close();
+            }
             throw e;
+        }
+    }
+
+    private static Tokenizer await(FutureTask<Tokenizer> load) throws IOException {
+        try {
+            return load.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while loading the tokenizer", e);
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException re -> throw re;
+                case Error error -> throw error;
+                default -> throw new IOException(e.getCause());
+            }
         }
     }
 
