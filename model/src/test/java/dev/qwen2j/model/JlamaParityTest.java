@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  *   <li>F32 checkpoints ({@link #F32_TOLERANCE}): both compute in F32 from the same weights, so the differences are
  *   summation order (~1e-6 relative per dot product of length ≤ 160) and RoPE angles (Jlama in double, qwen2j in
- *   F32 as transformers does). Measured: below 1e-5 in log-probability; the bound allows 20×.</li>
+ *   F32 as transformers does). Measured: 1.8e-5 in log-probability; the bound allows 11×.</li>
  *   <li>BF16 checkpoints ({@link #BF16_TOLERANCE}): Jlama rounds its activations to BF16 before every matrix product
  *   of a BF16 model (8 significant bits, relative error up to 2^-9), qwen2j keeps them in F32 as transformers does
  *   on CPU in F32. Against a float64 NumPy reimplementation of transformers' Qwen2 on the same folder, qwen2j is
@@ -50,8 +50,7 @@ class JlamaParityTest {
     static Stream<Arguments> checkpoints() {
         return Stream.of(
                 Arguments.of("tied BF16, 2 layers, 4 heads / 2 KV", true, DType.BF16, 2, 4, 2, 128, 11L),
-                Arguments.of("untied F32, 3 layers, 4 heads / 1 KV", false, DType.F32, 3, 4, 1, 96, 12L),
-                Arguments.of("untied BF16, 4 layers, 8 heads / 2 KV", false, DType.BF16, 4, 8, 2, 160, 13L));
+                Arguments.of("untied F32, 4 layers, 8 heads / 2 KV", false, DType.F32, 4, 8, 2, 160, 13L));
     }
 
     @ParameterizedTest(name = "{0}")
