@@ -2,6 +2,7 @@ package dev.qwen2j.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -10,9 +11,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One decode step runs ~170 matrix-vector products of tens to hundreds of microseconds each, so the
  * hand-off must be far cheaper than a ForkJoin task. Workers spin ({@link Thread#onSpinWait()}) for a short
- * while after each job, catching the next closely spaced call without a wake-up, then park. A call splits
- * {@code [0, count)} into one contiguous chunk per thread; the calling thread computes chunk 0 itself.
- * Nothing is allocated per call.
+ * while after each job, catching the next closely spaced call without a wake-up, then park.
+ *
+ * <p>A call cuts {@code [0, count)} into a few contiguous chunks per thread. Every thread, the caller
+ * included, claims chunks until none are left, so a worker the OS has descheduled (a busy machine, more
+ * sessions than cores) delays a call by at most the chunk it is running, never by its whole share: the
+ * caller takes over chunks nobody has started. Nothing is allocated per call.
  *
  * <p>Thread-safe: concurrent callers take turns (the hand-off is serialized by a lock; each call still uses
  * every thread). A call made from inside a running body runs inline on the current thread.
@@ -27,25 +31,30 @@ public final class Parallel implements AutoCloseable {
 
     /** How long an idle worker spins before parking: longer than the gaps between the ops of one token. */
     private static final long SPIN_NANOS = 100_000;
-    /** How long the caller spins for stragglers before parking (a descheduled worker on a busy machine). */
+    /** How long the caller spins for chunks still running before it parks. */
     private static final long CALLER_SPIN_NANOS = 50_000;
+    /** Chunks per thread: enough for others to absorb a stalled worker's share, few enough to stay contiguous. */
+    private static final int CHUNKS_PER_THREAD = 4;
 
     private final int threads;
     private final Thread[] workers;
     private final ReentrantLock handOff = new ReentrantLock();
-    private final AtomicInteger pending = new AtomicInteger();
+    /** 1 while worker i + 1 is parked (or about to park): the caller must unpark it. */
+    private final AtomicIntegerArray parked;
 
-    // The current job, written by the caller before the volatile write of 'generation'.
+    // The current job, written by the caller before it publishes a new generation in 'claims'.
     private Body body;
     private int count;
-    private int chunk;
+    private int chunkSize;
+    private int chunks;
 
-    private volatile int generation;
+    /** Generation of the current job (high 32 bits) and the next unclaimed chunk (low 32 bits). */
+    private final AtomicLong claims = new AtomicLong();
+    /** Chunks of the current job finished (or failed). */
+    private final AtomicInteger done = new AtomicInteger();
     private volatile boolean closed;
     private volatile Thread waitingCaller;
     private volatile Throwable failure;
-    /** 1 while worker i + 1 is parked (or about to park): the caller must unpark it. */
-    private final AtomicIntegerArray parked;
 
     /** Starts {@code threads - 1} daemon workers; the caller of {@link #forRange} is the last thread. */
     public Parallel(int threads) {
@@ -56,8 +65,8 @@ public final class Parallel implements AutoCloseable {
         this.workers = new Thread[threads - 1];
         this.parked = new AtomicIntegerArray(threads - 1);
         for (int i = 0; i < workers.length; i++) {
-            int index = i + 1;
-            Thread worker = new Thread(() -> workLoop(index), "qwen2j-worker-" + index);
+            int index = i;
+            Thread worker = new Thread(() -> workLoop(index), "qwen2j-worker-" + (index + 1));
             worker.setDaemon(true);
             workers[i] = worker;
             worker.start();
@@ -70,9 +79,9 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over {@code [0, count)} split into one contiguous chunk per thread, each chunk
-     * a multiple of {@code align} long (except the last), and returns when all chunks are done. An exception
-     * thrown by any chunk is rethrown here after every chunk finished.
+     * Runs {@code body} over {@code [0, count)} cut into contiguous chunks whose starts are multiples of
+     * {@code align}, and returns when all chunks are done. An exception thrown by any chunk is rethrown here
+     * after every chunk finished.
      */
     public void forRange(int count, int align, Body body) {
         if (count <= 0) {
@@ -84,8 +93,8 @@ public final class Parallel implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the worker pool is closed");
         }
-        int chunk = ceilDiv(ceilDiv(count, threads), align) * align;
-        if (threads == 1 || chunk >= count || handOff.isHeldByCurrentThread() || isWorkerThread()) {
+        int chunkSize = ceilDiv(ceilDiv(count, threads * CHUNKS_PER_THREAD), align) * align;
+        if (threads == 1 || chunkSize >= count || handOff.isHeldByCurrentThread() || isWorkerThread()) {
             body.run(0, count);
             return;
         }
@@ -93,24 +102,21 @@ public final class Parallel implements AutoCloseable {
         try {
             this.body = body;
             this.count = count;
-            this.chunk = chunk;
+            this.chunkSize = chunkSize;
+            this.chunks = ceilDiv(count, chunkSize);
             this.failure = null;
-            pending.set(workers.length);
-            generation = generation + 1; // publishes the job
+            done.set(0);
+            int generation = (int) (claims.get() >>> 32) + 1;
+            claims.set((long) generation << 32); // publishes the job: chunk 0 is next
             for (int i = 0; i < workers.length; i++) {
                 if (parked.get(i) != 0) {
                     LockSupport.unpark(workers[i]);
                 }
             }
-            Throwable own = null;
-            try {
-                body.run(0, Math.min(chunk, count));
-            } catch (Throwable t) {
-                own = t;
-            }
-            awaitWorkers();
+            runChunks(generation);
+            awaitChunks();
             this.body = null;
-            Throwable failed = own != null ? own : failure;
+            Throwable failed = failure;
             if (failed instanceof RuntimeException e) {
                 throw e;
             } else if (failed instanceof Error e) {
@@ -123,16 +129,52 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    private void awaitWorkers() {
-        if (pending.get() == 0) {
-            return;
+    /**
+     * Claims and runs chunks of job {@code generation} until none is left. A claim succeeds only while the
+     * job is unfinished (its chunk is unclaimed), so the job fields read before it belong to that job.
+     */
+    private void runChunks(int generation) {
+        while (true) {
+            long state = claims.get();
+            int chunk = (int) state;
+            if ((int) (state >>> 32) != generation) {
+                return;
+            }
+            Body job = body;
+            int total = chunks;
+            int size = chunkSize;
+            int end = count;
+            if (chunk >= total) {
+                return;
+            }
+            if (!claims.compareAndSet(state, state + 1)) {
+                continue;
+            }
+            int from = chunk * size;
+            try {
+                job.run(from, Math.min(end, from + size));
+            } catch (Throwable t) {
+                if (failure == null) {
+                    failure = t;
+                }
+            }
+            if (done.incrementAndGet() == total) {
+                Thread caller = waitingCaller;
+                if (caller != null) {
+                    LockSupport.unpark(caller);
+                }
+            }
         }
+    }
+
+    private void awaitChunks() {
+        int total = chunks;
         long start = System.nanoTime();
         int spins = 0;
-        while (pending.get() != 0) {
+        while (done.get() != total) {
             if ((++spins & 63) == 0 && System.nanoTime() - start > CALLER_SPIN_NANOS) {
                 waitingCaller = Thread.currentThread();
-                while (pending.get() != 0) {
+                while (done.get() != total) {
                     LockSupport.parkNanos(this, 100_000);
                 }
                 waitingCaller = null;
@@ -143,48 +185,34 @@ public final class Parallel implements AutoCloseable {
     }
 
     private void workLoop(int index) {
-        int seen = 0; // not 'generation': the first job may be published before this thread starts
+        int seen = 0; // the generation before the first job
         while (true) {
-            int current = awaitJob(index, seen);
+            int generation = awaitJob(index, seen);
             if (closed) {
                 return;
             }
-            seen = current;
-            int from = index * chunk;
-            int to = Math.min(count, from + chunk);
-            try {
-                if (from < to) {
-                    body.run(from, to);
-                }
-            } catch (Throwable t) {
-                failure = t;
-            }
-            if (pending.decrementAndGet() == 0) {
-                Thread caller = waitingCaller;
-                if (caller != null) {
-                    LockSupport.unpark(caller);
-                }
-            }
+            runChunks(generation);
+            seen = generation;
         }
     }
 
-    /** Spins, then parks, until {@code generation} moves past {@code seen} or the pool closes. */
+    /** Spins, then parks, until a job newer than {@code seen} is published or the pool closes. */
     private int awaitJob(int index, int seen) {
         long start = System.nanoTime();
         int spins = 0;
         while (true) {
-            int current = generation;
+            int current = (int) (claims.get() >>> 32);
             if (current != seen || closed) {
                 return current;
             }
             if ((++spins & 63) == 0 && System.nanoTime() - start > SPIN_NANOS) {
-                parked.set(index - 1, 1);
+                parked.set(index, 1);
                 // Re-check after announcing: a caller that published before seeing the flag is caught here.
-                while (generation == seen && !closed) {
+                while ((int) (claims.get() >>> 32) == seen && !closed) {
                     LockSupport.park(this);
                 }
-                parked.set(index - 1, 0);
-                return generation;
+                parked.set(index, 0);
+                return (int) (claims.get() >>> 32);
             }
             Thread.onSpinWait();
         }
