@@ -38,8 +38,15 @@ public final class DemoModel {
         return unpackInto(cacheRoot());
     }
 
-    /** {@code $XDG_CACHE_HOME/qwen2j}, or {@code ~/.cache/qwen2j} when that is unset. */
+    /**
+     * {@code $XDG_CACHE_HOME/qwen2j}, or {@code ~/.cache/qwen2j} when that is unset; the system property
+     * {@code qwen2j.cache} overrides both (tests use it to stay out of the user's cache).
+     */
     static Path cacheRoot() {
+        String override = System.getProperty("qwen2j.cache");
+        if (override != null && !override.isBlank()) {
+            return Path.of(override);
+        }
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("qwen2j");

@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
+                BenchCommand.class,
                 SynthCommand.class,
                 TokenizeCommand.class,
         })

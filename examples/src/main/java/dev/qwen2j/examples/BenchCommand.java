@@ -1,0 +1,152 @@
+package dev.qwen2j.examples;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwen2j.core.tokenizer.Tokenizer;
+import dev.qwen2j.model.GenerationOptions;
+import dev.qwen2j.model.GenerationResult;
+import dev.qwen2j.model.Model;
+import dev.qwen2j.tensor.CpuBackend;
+import dev.qwen2j.tensor.MemoryBandwidth;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code qwen2j bench}: load, prefill and decode speed of one model on this machine, against the machine's
+ * measured read bandwidth (decode streams every weight once per token, so bandwidth is its ceiling).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measure load time, prefill and decode speed, memory, and decode speed as a share of the",
+                "memory-bandwidth roofline. Warms up first, then prints one JSON line (medians of the runs).",
+                "Any model folder works; 'qwen2j synth' writes a random one of a real model's shape."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelSource source;
+
+    @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "N",
+            description = "Prompt length in tokens (default ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "64", paramLabel = "N",
+            description = "Tokens to decode (default ${DEFAULT-VALUE}); end-of-sequence does not stop it.")
+    int genTokens;
+
+    @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "Warm-up runs (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "Measured runs (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Mixin
+    CommandErrors.Verbosity verbosity;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (promptTokens < 1 || genTokens < 1) {
+            throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
+        }
+        if (warmup < 0 || runs < 1) {
+            throw new IllegalArgumentException("--warmup must be >= 0 and --runs >= 1");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Map<String, Object> line = new LinkedHashMap<>();
+        double decodeTokS;
+        long weightBytes;
+        try (Model model = source.load(promptTokens + genTokens, err)) {
+            String prompt = promptOf(model.tokenizer(), promptTokens);
+            GenerationOptions options = GenerationOptions.builder().chat(false).temperature(0).maxTokens(genTokens)
+                    .stopTokenIds(Integer.MAX_VALUE) // no real token id: decode the full length every run
+                    .build();
+            for (int i = 0; i < warmup; i++) {
+                model.generate(prompt, options, text -> { });
+            }
+            double[] prefill = new double[runs];
+            double[] decode = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                GenerationResult r = model.generate(prompt, options, text -> { });
+                if (r.promptTokens() != promptTokens) {
+                    throw new IllegalStateException("prompt had " + r.promptTokens() + " tokens, not " + promptTokens);
+                }
+                prefill[i] = r.prefillTokensPerSecond();
+                decode[i] = r.decodeTokensPerSecond();
+                err.printf(Locale.ROOT, "bench: run %d/%d prefill %.1f tok/s, decode %.2f tok/s%n", i + 1, runs,
+                        prefill[i], decode[i]);
+                err.flush();
+            }
+            decodeTokS = median(decode);
+            weightBytes = model.weightBytes();
+            line.put("load_ms", source.loadMillis);
+            line.put("prefill_tok_s", round(median(prefill), 1));
+            line.put("decode_tok_s", round(decodeTokS, 2));
+            line.put("weight_bytes", weightBytes);
+            line.put("kv_bytes", model.kvCacheBytes());
+            line.put("peak_rss_mb", peakRssMegabytes()); // before the bandwidth buffer raises it
+        }
+        double bandwidth;
+        try (CpuBackend backend = CpuBackend.create(source.threads)) {
+            bandwidth = MemoryBandwidth.measureReadGBps(backend);
+        }
+        line.put("read_bandwidth_gb_s", round(bandwidth, 2));
+        line.put("decode_roofline_pct", round(100.0 * weightBytes * decodeTokS / (bandwidth * 1e9), 1));
+        out.println(new ObjectMapper().writeValueAsString(line));
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * A text that encodes to exactly {@code tokens} tokens: "the" then " the" repeated (each one token in
+     * byte-level BPE vocabularies, since the pre-tokenizer splits at the spaces).
+     */
+    static String promptOf(Tokenizer tokenizer, int tokens) {
+        String text = "the" + " the".repeat(tokens - 1);
+        int actual = tokenizer.encode(text).length;
+        if (actual != tokens) {
+            throw new IllegalStateException("this tokenizer encodes the benchmark prompt of " + tokens
+                    + " words to " + actual + " tokens");
+        }
+        return text;
+    }
+
+    /** VmHWM of /proc/self/status in MiB, or -1 where there is no /proc. */
+    static long peakRssMegabytes() throws IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isReadable(status)) {
+            return -1;
+        }
+        for (String l : Files.readAllLines(status)) {
+            if (l.startsWith("VmHWM:")) {
+                long kilobytes = Long.parseLong(l.replaceAll("[^0-9]", ""));
+                return Math.round(kilobytes / 1024.0); // MiB
+            }
+        }
+        return -1;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static double round(double value, int decimals) {
+        double scale = Math.pow(10, decimals);
+        return Math.round(value * scale) / scale;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.qwen2j.examples;
+
+import dev.qwen2j.core.chat.ChatTemplate;
+import dev.qwen2j.model.ContextLengthExceededException;
+import dev.qwen2j.model.GenerationListener;
+import dev.qwen2j.model.GenerationOptions;
+import dev.qwen2j.model.GenerationResult;
+import dev.qwen2j.model.Message;
+import dev.qwen2j.model.Model;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code qwen2j chat}: an interactive conversation, streamed, with the reasoning shown apart from the answer. */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Chat with a model, turn by turn. The reasoning (<think>…</think>, or Sky-T1's",
+                "<|begin_of_thought|>…<|end_of_thought|>) is shown dimmed, apart from the answer.",
+                "Commands: /reset (forget the conversation), /exit (or end of input)."})
+final class ChatCommand implements Callable<Integer> {
+
+    private static final String DIM = "\033[2m";
+    private static final String RESET = "\033[0m";
+
+    @Mixin
+    ModelSource source;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--plain", description = "No terminal colours: reasoning is marked [thinking] instead of dimmed.")
+    boolean plain;
+
+    @Mixin
+    CommandErrors.Verbosity verbosity;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Where the user's lines come from; tests replace it. */
+    BufferedReader input = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        GenerationOptions options = sampling.toBuilder().build();
+        boolean colour = !plain && System.console() != null && System.getenv("NO_COLOR") == null;
+        try (Model model = source.load(0, err)) {
+            ChatTemplate template = ChatTemplate.load(source.folder);
+            List<Message> conversation = new ArrayList<>();
+            if (options.systemPrompt() != null) {
+                conversation.add(Message.system(options.systemPrompt()));
+            }
+            int systemMessages = conversation.size();
+            out.println("qwen2j chat with " + source.model + " · /reset forgets, /exit quits");
+            while (true) {
+                out.print("> ");
+                out.flush();
+                String line = input.readLine();
+                if (line == null || line.strip().equals("/exit") || line.strip().equals("/quit")) {
+                    out.println();
+                    out.flush();
+                    return 0;
+                }
+                if (line.isBlank()) {
+                    continue;
+                }
+                if (line.strip().equals("/reset")) {
+                    conversation.subList(systemMessages, conversation.size()).clear();
+                    out.println("(conversation forgotten)");
+                    continue;
+                }
+                if (line.strip().startsWith("/")) {
+                    out.println("(commands: /reset, /exit)");
+                    continue;
+                }
+                conversation.add(Message.user(line));
+                Display display = new Display(out, colour);
+                ReasoningSplitter splitter = new ReasoningSplitter(promptOpensReasoning(template, conversation), display);
+                GenerationListener listener = splitter::accept;
+                GenerationResult result;
+                try {
+                    result = model.chat(conversation, options, listener);
+                } catch (ContextLengthExceededException e) {
+                    conversation.removeLast();
+                    out.println("(" + e.getMessage() + "; /reset to start over)");
+                    continue;
+                }
+                splitter.finish();
+                display.end();
+                err.println(GenerateCommand.statistics(result, source.loadMillis));
+                err.flush();
+                String reasoning = splitter.reasoning();
+                conversation.add(Message.assistant(splitter.answer(), reasoning.isEmpty() ? null : reasoning));
+            }
+        }
+    }
+
+    /** True when the rendered generation prompt already opens the reasoning (DeepSeek-R1-Distill, QwQ). */
+    private static boolean promptOpensReasoning(ChatTemplate template, List<Message> conversation) {
+        List<Map<String, Object>> maps = conversation.stream().map(Message::toTemplateMap).toList();
+        String prompt = template.render(maps, null, true, null).stripTrailing();
+        return prompt.endsWith("<think>") || prompt.endsWith("<|begin_of_thought|>");
+    }
+
+    /** Prints reasoning dimmed (or marked) and the answer plainly. */
+    private static final class Display implements ReasoningSplitter.Sink {
+        private final PrintWriter out;
+        private final boolean colour;
+        private boolean inReasoning;
+
+        Display(PrintWriter out, boolean colour) {
+            this.out = out;
+            this.colour = colour;
+        }
+
+        @Override
+        public void reasoning(String text) {
+            if (!inReasoning) {
+                out.print(colour ? DIM : "[thinking]\n");
+                inReasoning = true;
+            }
+            out.print(text);
+            out.flush();
+        }
+
+        @Override
+        public void answer(String text) {
+            leaveReasoning();
+            out.print(text);
+            out.flush();
+        }
+
+        void end() {
+            leaveReasoning();
+            out.println();
+            out.flush();
+        }
+
+        private void leaveReasoning() {
+            if (inReasoning) {
+                out.print(colour ? RESET + "\n" : "\n[answer]\n");
+                inReasoning = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.qwen2j.examples;
+
+import dev.qwen2j.model.Model;
+import dev.qwen2j.model.ModelOptions;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** The {@code --model} and {@code --threads} options of the commands that run a model, and the loading. */
+final class ModelSource {
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|demo",
+            description = "A Hugging Face Qwen2-family model folder, or 'demo' for the built-in demo model "
+                    + "(a tiny Qwen2 that adds numbers step by step).")
+    String model;
+
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+            description = "Worker threads (default: physical cores).")
+    int threads;
+
+    /** What loading took, in milliseconds, for statistics. */
+    long loadMillis;
+
+    /** The resolved model folder, once loaded. */
+    Path folder;
+
+    /** Resolves {@code --model} and loads it with {@code contextLength} (0 = the model's default). */
+    Model load(int contextLength, PrintWriter err) throws IOException {
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be >= 0 (0 = physical cores), got " + threads);
+        }
+        long start = System.nanoTime();
+        try (var indicator = LoadingIndicator.start("loading " + model, err)) {
+            folder = ModelPaths.resolve(model);
+            ModelOptions options = ModelOptions.builder().threads(threads).contextLength(contextLength).build();
+            Model loaded = Model.load(folder, options);
+            loadMillis = (System.nanoTime() - start) / 1_000_000;
+            return loaded;
+        }
+    }
+
+    /**
+     * Shows "loading … 1.3 s" on stderr (a terminal only) when loading takes more than a second; the weights
+     * are mapped, not read, so there is no byte count to draw a bar from, only the time.
+     */
+    static final class LoadingIndicator implements AutoCloseable {
+        private final Thread thread;
+        private final PrintWriter err;
+        private volatile boolean shown;
+
+        private LoadingIndicator(String what, PrintWriter err) {
+            this.err = err;
+            long start = System.nanoTime();
+            this.thread = Thread.ofPlatform().daemon().name("qwen2j-loading").unstarted(() -> {
+                try {
+                    Thread.sleep(1000);
+                    while (true) {
+                        shown = true;
+                        synchronized (err) {
+                            err.printf(Locale.ROOT, "\r%s … %.1f s ", what, (System.nanoTime() - start) / 1e9);
+                            err.flush();
+                        }
+                        Thread.sleep(100);
+                    }
+                } catch (InterruptedException e) {
+                    // loading finished
+                }
+            });
+        }
+
+        static LoadingIndicator start(String what, PrintWriter err) {
+            LoadingIndicator indicator = new LoadingIndicator(what, err);
+            if (System.console() != null) {
+                indicator.thread.start();
+            }
+            return indicator;
+        }
+
+        @Override
+        public void close() {
+            thread.interrupt();
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (shown) {
+                synchronized (err) {
+                    err.print("\r\033[K");
+                    err.flush();
+                }
+            }
+        }
+    }
+}

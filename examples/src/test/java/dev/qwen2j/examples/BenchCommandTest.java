@@ -1,0 +1,56 @@
+package dev.qwen2j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwen2j.core.checkpoint.RandomQwen2Checkpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchCommandTest {
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void printsOneJsonLineWithExactlyTheDocumentedKeys() throws Exception {
+        Path model = RandomQwen2Checkpoint.builder().hiddenSize(64).layers(2).vocabSize(151936).write(temp.resolve("m"));
+        Cli cli = Cli.run("bench", "--model", model.toString(), "--prompt-tokens", "16", "--gen-tokens", "4",
+                "--warmup", "0", "--runs", "1", "--threads", "1");
+        assertEquals(0, cli.exitCode(), cli.err());
+        List<String> lines = cli.out().lines().toList();
+        assertEquals(1, lines.size(), cli.out());
+        JsonNode json = new ObjectMapper().readTree(lines.getFirst());
+        List<String> keys = new ArrayList<>();
+        json.fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
+                "read_bandwidth_gb_s", "decode_roofline_pct"), keys);
+        for (String key : keys) {
+            assertTrue(json.get(key).isNumber() && json.get(key).asDouble() >= 0, key + " = " + json.get(key));
+        }
+        assertTrue(json.get("decode_tok_s").asDouble() > 0 && json.get("read_bandwidth_gb_s").asDouble() > 0);
+        // 2 layers × (K and V) × 2 KV heads × 20 positions × head_dim 16 × 4 bytes
+        assertEquals(2 * 2 * 2 * 20 * 16 * 4, json.get("kv_bytes").asLong());
+    }
+
+    @Test
+    void badInputIsOneLine() {
+        Cli missing = Cli.run("bench", "--model", temp.resolve("nothing").toString());
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.oneErrorLine() && missing.err().contains("nothing"), missing.err());
+
+        Cli zero = Cli.run("bench", "--model", temp.toString(), "--prompt-tokens", "0");
+        assertEquals(1, zero.exitCode());
+        assertTrue(zero.oneErrorLine() && zero.err().contains("--prompt-tokens"), zero.err());
+
+        Cli notANumber = Cli.run("bench", "--model", temp.toString(), "--gen-tokens", "x");
+        assertNotEquals(0, notANumber.exitCode());
+        assertTrue(notANumber.oneErrorLine(), notANumber.err());
+    }
+}
