@@ -118,6 +118,7 @@ final class ChatCommand implements Callable<Integer> {
         private final PrintWriter out;
         private final boolean colour;
         private boolean inReasoning;
+        private boolean atLineStart = true;
 
         Display(PrintWriter out, boolean colour) {
             this.out = out;
@@ -130,26 +131,33 @@ final class ChatCommand implements Callable<Integer> {
                 out.print(colour ? DIM : "[thinking]\n");
                 inReasoning = true;
             }
-            out.print(text);
-            out.flush();
+            print(text);
         }
 
         @Override
         public void answer(String text) {
             leaveReasoning();
-            out.print(text);
-            out.flush();
+            print(text);
         }
 
         void end() {
             leaveReasoning();
-            out.println();
+            if (!atLineStart) {
+                out.println();
+            }
             out.flush();
+        }
+
+        private void print(String text) {
+            out.print(text);
+            out.flush();
+            atLineStart = text.endsWith("\n");
         }
 
         private void leaveReasoning() {
             if (inReasoning) {
-                out.print(colour ? RESET + "\n" : "\n[answer]\n");
+                out.print((atLineStart ? "" : "\n") + (colour ? RESET : "[answer]\n"));
+                atLineStart = true;
                 inReasoning = false;
             }
         }

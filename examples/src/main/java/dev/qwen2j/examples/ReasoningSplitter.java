@@ -25,7 +25,7 @@ final class ReasoningSplitter {
     private final StringBuilder reasoning = new StringBuilder();
     private final StringBuilder answer = new StringBuilder();
     private boolean inReasoning;
-    /** Right after a closing tag: the blank lines that separate reasoning from answer are not shown. */
+    /** Right after a tag: the line breaks that separate reasoning from answer are not shown. */
     private boolean skipLeadingWhitespace;
 
     /**
@@ -34,6 +34,7 @@ final class ReasoningSplitter {
      */
     ReasoningSplitter(boolean startInReasoning, Sink sink) {
         this.inReasoning = startInReasoning;
+        this.skipLeadingWhitespace = startInReasoning;
         this.sink = sink;
     }
 
@@ -58,7 +59,7 @@ final class ReasoningSplitter {
             }
             emit(held.substring(0, at));
             held.delete(0, at + length);
-            skipLeadingWhitespace = inReasoning; // leaving the reasoning
+            skipLeadingWhitespace = true; // the line breaks around tags are layout, not content
             inReasoning = !inReasoning;
         }
     }
@@ -80,7 +81,7 @@ final class ReasoningSplitter {
     }
 
     private void emit(String text) {
-        if (!inReasoning && skipLeadingWhitespace) {
+        if (skipLeadingWhitespace) {
             text = text.stripLeading();
             skipLeadingWhitespace = text.isEmpty();
         }

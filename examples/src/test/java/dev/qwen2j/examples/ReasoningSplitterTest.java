@@ -29,7 +29,7 @@ class ReasoningSplitterTest {
 
     @Test
     void thinkTagsSplitAcrossPieces() {
-        assertEquals("[r:\n8+9=17\n][a:837]", split(false, "<thi", "nk>\n8+9=17\n</", "think>\n\n837"));
+        assertEquals("[r:8+9=17\n][a:837]", split(false, "<thi", "nk>\n8+9=17\n</", "think>\n\n837"));
     }
 
     @Test
