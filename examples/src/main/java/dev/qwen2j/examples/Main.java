@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 SynthCommand.class,
                 TokenizeCommand.class,
+                TemplateCommand.class,
         })
 public final class Main {
 
