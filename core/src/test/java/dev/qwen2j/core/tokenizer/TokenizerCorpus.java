@@ -4,14 +4,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** Texts that exercise every branch of the Qwen2 tokenizer, built in code (seeded where random). */
-final class TokenizerCorpus {
+/**
+ * Texts that exercise every branch of the Qwen2 tokenizer, built in code (seeded where random). Public for
+ * the tokenizer benchmark in module jmh.
+ */
+public final class TokenizerCorpus {
 
     private TokenizerCorpus() {
     }
 
     /** Named texts without lone surrogates. */
-    static Map<String, String> cases() {
+    public static Map<String, String> cases() {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("empty", "");
         c.put("prose", "The quick brown fox jumps over the lazy dog. It wasn't me, she said; \"really?\" -- yes!\n"
@@ -44,7 +47,7 @@ final class TokenizerCorpus {
     }
 
     /** About 1 MB of mixed text. */
-    static String oneMegabyte() {
+    public static String oneMegabyte() {
         StringBuilder sb = new StringBuilder(1 << 20);
         String[] parts = cases().values().toArray(String[]::new);
         SplittableRandom random = new SplittableRandom(7);
@@ -67,7 +70,7 @@ final class TokenizerCorpus {
     };
 
     /** Random text from a few blocks, with spaces, newlines, digits and apostrophes sprinkled in. */
-    static String randomText(SplittableRandom random, int maxLength) {
+    public static String randomText(SplittableRandom random, int maxLength) {
         int length = random.nextInt(maxLength + 1);
         int[] blocks = {random.nextInt(BLOCKS.length), random.nextInt(BLOCKS.length), random.nextInt(BLOCKS.length)};
         StringBuilder sb = new StringBuilder();
