@@ -212,6 +212,24 @@ public class KernelBenchmark {
         return prefill.y;
     }
 
+    /** Busy work per chunk of {@link #parallelForBusyChunks}: long enough that every thread must take one. */
+    public static final long BUSY_CHUNK_NANOS = 5_000;
+    private static final Parallel.Body BUSY = (from, to) -> {
+        long end = System.nanoTime() + BUSY_CHUNK_NANOS;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    };
+
+    /**
+     * One 5 µs chunk per thread: ideally 5 µs in all, so the excess is what handing work to the other
+     * threads and collecting it costs (an empty parallel-for may be finished by the caller alone).
+     */
+    @Benchmark
+    public void parallelForBusyChunks(Cpu cpu) {
+        cpu.backend.parallel().forRange(cpu.backend.threads(), 1, BUSY);
+    }
+
     /** The hand-off alone: a parallel-for with nothing to do, one chunk per thread. */
     @Benchmark
     public void emptyParallelFor(Cpu cpu) {

@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * Runs {@link KernelBenchmark} through JMH and prints each kernel's efficiency against the read bandwidth and
  * FMA peak measured in the same run. {@code ./build bench-report Kernel} (extra arguments go to JMH, e.g.
- * {@code -f 1 -wi 2 -i 3} or a regex narrowing the benchmarks; the ceilings are always included).
+ * {@code -wi 2 -i 3}, or a regex narrowing the benchmarks: include {@code readBandwidth|fmaPeak} in it for
+ the ratios).
  */
 public final class KernelReport {
 
@@ -24,10 +25,13 @@ public final class KernelReport {
     }
 
     public static void main(String[] args) throws RunnerException, CommandLineOptionException {
-        Options options = new OptionsBuilder()
-                .parent(new CommandLineOptions(args))
-                .include(KernelBenchmark.class.getName() + "\\.")
-                .build();
+        CommandLineOptions commandLine = new CommandLineOptions(args);
+        OptionsBuilder builder = new OptionsBuilder();
+        builder.parent(commandLine);
+        if (commandLine.getIncludes().isEmpty()) {
+            builder.include(KernelBenchmark.class.getName() + "\\.");
+        }
+        Options options = builder.build();
         Map<String, Double> micros = new HashMap<>();
         Map<String, Double> errors = new HashMap<>();
         for (RunResult result : new Runner(options).run()) {
@@ -70,6 +74,12 @@ public final class KernelReport {
         if (handOff != null) {
             System.out.printf("%-22s %12.2f %12.2f   (hand-off cost of an empty parallel-for)%n", "emptyParallelFor",
                     handOff, nan(errors.get("emptyParallelFor")));
+        }
+        Double busy = micros.get("parallelForBusyChunks");
+        if (busy != null) {
+            System.out.printf("%-22s %12.2f %12.2f   (one %.0f µs chunk per thread: %.2f µs over the ideal)%n",
+                    "parallelForBusyChunks", busy, nan(errors.get("parallelForBusyChunks")),
+                    KernelBenchmark.BUSY_CHUNK_NANOS / 1e3, busy - KernelBenchmark.BUSY_CHUNK_NANOS / 1e3);
         }
     }
 
