@@ -125,7 +125,9 @@ public class GenerateBenchmark {
         @Setup(Level.Trial)
         public void load() throws IOException {
             PhysicalCoreExecutor.overrideThreadCount(threads());
-            // Jlama's documented setup: F32 working memory, I8 working quantization.
+            // Jlama's documented setup: F32 working memory, I8 working quantization; for BF16 weights Jlama then
+            // logs "Quantized memory type = BF16" (it rounds activations to BF16 for its BF16 dot products).
+            // Without jlama-native on the classpath it uses its Panama Vector API kernels: pure Java, like qwen2j.
             model = ModelSupport.loadModel(modelFolder().toFile(), com.github.tjake.jlama.safetensors.DType.F32,
                     com.github.tjake.jlama.safetensors.DType.I8);
             caches = new KvBufferCache(model);
