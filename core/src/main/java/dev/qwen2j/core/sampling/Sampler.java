@@ -1,5 +1,6 @@
 package dev.qwen2j.core.sampling;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -90,7 +91,7 @@ public final class Sampler {
         float repetition = params.repetitionPenalty();
         if (repetition != 1f) {
             if (++stamp == 0) { // wrapped around: old marks could collide with the new stamp
-                java.util.Arrays.fill(seenStamp, 0);
+                Arrays.fill(seenStamp, 0);
                 stamp = 1;
             }
             for (int i = 0; i < count; i++) {
