@@ -8,6 +8,11 @@ package dev.qwen2j.core.tokenizer;
  * and it pins down the Unicode classes the way Oniguruma reads them ({@code \s} is White_Space,
  * {@code \p{L}} and {@code \p{N}} are general categories). Each alternative of the regex is one
  * branch of {@link #pieceEnd}, tried in the regex's order.
+ *
+ * <p>Character classes come from the JDK's Unicode tables (Unicode 16 in JDK 25), the Rust side's from
+ * Oniguruma's and the unicode-normalization crate's. A sweep of every assigned code point up to U+31FFF
+ * against Hugging Face tokenizers (DJL 0.33) found 23 that differ, all recently encoded: the Kaktovik
+ * numerals U+1D2C0..U+1D2D3 and three vowel signs (U+113C2, U+1611E, U+16D67).
  */
 final class Qwen2PreTokenizer {
 
