@@ -8,7 +8,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -24,9 +23,9 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Model folder with tokenizer.json (and tokenizer_config.json).")
-    private Path model;
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|demo",
+            description = "Model folder with tokenizer.json (and tokenizer_config.json), or 'demo' for the built-in demo model.")
+    private String model;
 
     @Option(names = "--decode", description = "Read ids from standard input and print the text.")
     private boolean decode;
@@ -54,7 +53,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         }
         Tokenizer tokenizer;
         try {
-            tokenizer = Tokenizer.load(model);
+            tokenizer = Tokenizer.load(ModelPaths.resolve(model));
         } catch (IOException e) {
             spec.commandLine().getErr().println("qwen2j tokenize: " + e.getMessage());
             return 1;

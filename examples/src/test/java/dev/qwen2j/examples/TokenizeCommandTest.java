@@ -70,6 +70,13 @@ class TokenizeCommandTest {
     }
 
     @Test
+    void demoModelBringsTheSameTokenizer() {
+        Run r = run("Hello world", "tokenize", "--model", "demo");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("9707 1879\n", r.out());
+    }
+
+    @Test
     void emptyInputGivesAnEmptyLine() {
         assertEquals("\n", run("", "tokenize", "--model", model.toString()).out());
     }
