@@ -35,6 +35,8 @@ public final class Parallel implements AutoCloseable {
     private static final long CALLER_SPIN_NANOS = 50_000;
     /** Chunks per thread: enough for others to absorb a stalled worker's share, few enough to stay contiguous. */
     private static final int CHUNKS_PER_THREAD = 4;
+    /** Chunk field of {@code claims} while a caller writes the next job's fields: nothing may be claimed. */
+    private static final int PREPARING = -1;
 
     private final int threads;
     private final Thread[] workers;
@@ -100,13 +102,16 @@ public final class Parallel implements AutoCloseable {
         }
         handOff.lock();
         try {
+            // Close the previous job's claims before touching the job fields: a thread still holding that
+            // job's last claim state must not see the new fields and then win a CAS on the old state.
+            int generation = (int) (claims.get() >>> 32) + 1;
+            claims.getAndSet(((long) generation << 32) | (PREPARING & 0xFFFF_FFFFL));
             this.body = body;
             this.count = count;
             this.chunkSize = chunkSize;
             this.chunks = ceilDiv(count, chunkSize);
             this.failure = null;
             done.set(0);
-            int generation = (int) (claims.get() >>> 32) + 1;
             claims.set((long) generation << 32); // publishes the job: chunk 0 is next
             for (int i = 0; i < workers.length; i++) {
                 if (parked.get(i) != 0) {
@@ -139,6 +144,10 @@ public final class Parallel implements AutoCloseable {
             int chunk = (int) state;
             if ((int) (state >>> 32) != generation) {
                 return;
+            }
+            if (chunk == PREPARING) { // the caller is still writing this job's fields
+                Thread.onSpinWait();
+                continue;
             }
             Body job = body;
             int total = chunks;

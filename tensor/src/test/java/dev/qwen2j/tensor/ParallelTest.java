@@ -2,10 +2,12 @@ package dev.qwen2j.tensor;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class ParallelTest {
 
@@ -89,5 +91,34 @@ class ParallelTest {
         Parallel parallel = new Parallel(2);
         parallel.close();
         assertThrows(IllegalStateException.class, () -> parallel.forRange(10, 1, (from, to) -> { }));
+    }
+
+    /**
+     * Back-to-back calls of different sizes: a worker that finished the last chunk of one call must never claim
+     * a chunk of the next call against the old claim state (it once ran a chunk twice, then hung the caller).
+     * Without the fix this failed within a second; the time limit turns a hang into a failure.
+     */
+    @Test
+    void closelySpacedCallsOfDifferentSizesNeverOverlap() {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            try (Parallel parallel = new Parallel(2)) {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+                long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                int calls = 0;
+                while (System.nanoTime() < deadline || calls < 10_000) {
+                    int count = 1 + random.nextInt(64);
+                    int[] hits = new int[count];
+                    parallel.forRange(count, 1, (from, to) -> {
+                        for (int i = from; i < to; i++) {
+                            hits[i]++;
+                        }
+                    });
+                    for (int i = 0; i < count; i++) {
+                        assertEquals(1, hits[i], "call " + calls + ", index " + i + " of " + count);
+                    }
+                    calls++;
+                }
+            }
+        });
     }
 }
