@@ -44,14 +44,20 @@ public final class ChatTemplate {
 
     private final String source;
     private final String prepared;
+    /** The "tool_use" template of a named-template list, used when tools are given; else null. */
+    private final String preparedToolUse;
     private final Map<String, Object> specialTokens;
-    private final Jinjava jinjava;
 
-    private ChatTemplate(String source, Map<String, Object> specialTokens) {
+    private ChatTemplate(String source, String toolUseSource, Map<String, Object> specialTokens) {
         this.source = source;
         this.prepared = JinjaSource.prepare(source);
+        this.preparedToolUse = toolUseSource == null ? null : JinjaSource.prepare(toolUseSource);
         this.specialTokens = Map.copyOf(specialTokens);
-        this.jinjava = newEngine();
+    }
+
+    /** One engine for all templates: its configuration never changes and rendering keeps no state in it. */
+    private static final class Engine {
+        static final Jinjava JINJAVA = newEngine();
     }
 
     /**
@@ -67,18 +73,20 @@ public final class ChatTemplate {
                 }
             });
         }
-        return new ChatTemplate(template, tokens);
+        return new ChatTemplate(template, null, tokens);
     }
 
     /**
      * Loads the template of a Hugging Face model folder: {@code chat_template.jinja} when present (newer
      * transformers saves it there), else {@code chat_template} in {@code tokenizer_config.json} (a string, or
-     * a list of named templates of which "default" is taken). Without either: ChatML, with a warning.
+     * a list of named templates: "default", and "tool_use" when tools are given and there is one, as
+     * transformers picks them). Without either: ChatML, with a warning.
      */
     public static ChatTemplate load(Path folder) throws IOException {
         Path configFile = folder.resolve("tokenizer_config.json");
         Map<String, Object> tokens = new HashMap<>();
         String template = null;
+        String toolUse = null;
         if (Files.isRegularFile(configFile)) {
             JsonNode config;
             try {
@@ -101,17 +109,19 @@ public final class ChatTemplate {
                 additional.forEach(t -> names.add(tokenText(t)));
                 tokens.put("additional_special_tokens", names);
             }
-            template = templateText(config.get("chat_template"), configFile);
+            template = templateText(config.get("chat_template"), "default", configFile);
+            toolUse = templateText(config.get("chat_template"), "tool_use", configFile);
         }
         Path jinjaFile = folder.resolve("chat_template.jinja");
         if (Files.isRegularFile(jinjaFile)) {
             template = Files.readString(jinjaFile);
+            toolUse = null;
         }
         if (template == null) {
             LOG.warn("{} has no chat_template; using ChatML", folder);
             template = CHATML;
         }
-        return new ChatTemplate(template, tokens);
+        return new ChatTemplate(template, toolUse, tokens);
     }
 
     /** The special tokens in tokenizer_config.json are strings or AddedToken objects with a "content". */
@@ -125,20 +135,24 @@ public final class ChatTemplate {
         return node.isTextual() ? node.asText() : null;
     }
 
-    private static String templateText(JsonNode node, Path configFile) throws IOException {
+    /** The template of that name; a plain string template is the "default" one. */
+    private static String templateText(JsonNode node, String name, Path configFile) throws IOException {
         if (node == null || node.isNull()) {
             return null;
         }
         if (node.isTextual()) {
-            return node.asText();
+            return name.equals("default") ? node.asText() : null;
         }
         if (node.isArray()) {
             for (JsonNode named : node) {
-                if ("default".equals(named.path("name").asText()) && named.path("template").isTextual()) {
+                if (name.equals(named.path("name").asText()) && named.path("template").isTextual()) {
                     return named.get("template").asText();
                 }
             }
-            throw new IOException(configFile + ": chat_template is a list without a template named \"default\"");
+            if (name.equals("default")) {
+                throw new IOException(configFile + ": chat_template is a list without a template named \"default\"");
+            }
+            return null;
         }
         throw new IOException(configFile + ": chat_template must be a string or a list of named templates");
     }
@@ -191,7 +205,7 @@ public final class ChatTemplate {
         context.put("add_generation_prompt", addGenerationPrompt);
         RenderResult result;
         try {
-            result = jinjava.renderForResult(prepared, context);
+            result = Engine.JINJAVA.renderForResult(tools != null && preparedToolUse != null ? preparedToolUse : prepared, context);
         } catch (ChatTemplateException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -14,12 +14,16 @@ import java.util.Set;
  *   <li>A keyword argument whose value holds a filter, {@code namespace(n=messages|length - 1)}, gets its
  *       value parenthesised: jinjava would otherwise apply the filter to the named parameter itself.</li>
  * </ul>
- * Only expression text inside {@code {{ }}} and {@code {% %}} is touched; string literals are kept whole.
+ * Only expression text inside {@code {{ }}} and {@code {% %}} is touched; string literals and
+ * {@code {% raw %}} blocks are kept whole.
  */
 final class JinjaSource {
 
     private static final Set<String> KEYWORDS = Set.of(
             "in", "not", "and", "or", "is", "if", "else", "elif", "for", "set", "recursive");
+
+    private static final java.util.regex.Pattern RAW = java.util.regex.Pattern.compile("[-+]?\\s*raw\\s*-?");
+    private static final java.util.regex.Pattern END_RAW = java.util.regex.Pattern.compile("\\{%[-+]?\\s*endraw\\s*-?%}");
 
     private JinjaSource() {
     }
@@ -49,6 +53,12 @@ final class JinjaSource {
             out.append(comment ? inner : rewrite(inner));
             out.append(close);
             i = end + 2;
+            if (!comment && close.equals("%}") && RAW.matcher(inner).matches()) { // raw text: copy as it is
+                java.util.regex.Matcher endRaw = END_RAW.matcher(text);
+                int rawEnd = endRaw.find(i) ? endRaw.start() : text.length();
+                out.append(text, i, rawEnd);
+                i = rawEnd;
+            }
         }
         return out.toString();
     }

@@ -74,7 +74,32 @@ class ChatTemplateTest {
         Files.writeString(folder.resolve("tokenizer_config.json"), """
                 {"chat_template": [{"name": "tool_use", "template": "TOOLS"}, {"name": "default", "template": "DEFAULT {{ messages|length }}"}]}
                 """);
-        assertEquals("DEFAULT 1", ChatTemplate.load(folder).render(userSays("Hi"), null, true, null));
+        ChatTemplate template = ChatTemplate.load(folder);
+        assertEquals("DEFAULT 1", template.render(userSays("Hi"), null, true, null));
+        // transformers takes "tool_use" when tools are passed and the list has one
+        assertEquals("TOOLS", template.render(userSays("Hi"), List.of(Map.of("type", "function")), true, null));
+    }
+
+    @Test
+    void rawBlocksAreLeftAlone() {
+        assertEquals("{{ x[::-1] }} {% if not a is defined %}|cba",
+                render("{% raw %}{{ x[::-1] }} {% if not a is defined %}{% endraw %}|{{ 'abc'[::-1] }}", userSays("x")));
+    }
+
+    @Test
+    void rendersConcurrently() throws Exception {
+        ChatTemplate template = ChatTemplate.of("{% for m in messages[::-1] %}{{ m.content.upper() }}{% endfor %}", Map.of());
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                String a = "a" + i, b = "b" + i;
+                results.add(pool.submit(() -> template.render(List.of(Map.of("role", "user", "content", a),
+                        Map.of("role", "assistant", "content", b)), null, true, null)));
+            }
+            for (int i = 0; i < 64; i++) {
+                assertEquals("B" + i + "A" + i, results.get(i).get());
+            }
+        }
     }
 
     @Test
