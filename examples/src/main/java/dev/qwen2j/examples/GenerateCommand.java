@@ -48,11 +48,14 @@ final class GenerateCommand implements Callable<Integer> {
                 out.flush();
             };
             GenerationResult result = model.generate(prompt, options, listener);
-            if (System.console() != null && !result.text().endsWith("\n")) {
+            boolean endsLine = result.text().endsWith("\n");
+            if (System.console() != null && !endsLine) {
                 out.println();
+                endsLine = true;
             }
             out.flush();
-            err.println(statistics(result, source.loadMillis));
+            // stdout stays exactly the generated text; when it ends mid-line, the statistics start a new one.
+            err.println((endsLine ? "" : System.lineSeparator()) + statistics(result, source.loadMillis));
             err.flush();
         }
         return 0;
