@@ -1,7 +1,12 @@
 package dev.qwen2j.examples;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 
 /** Runs the command line in-process and captures what it prints. */
 record Cli(int exitCode, String out, String err) {
@@ -14,6 +19,26 @@ record Cli(int exitCode, String out, String err) {
         commandLine.setErr(new PrintWriter(err, true));
         int exitCode = commandLine.execute(args);
         return new Cli(exitCode, out.toString(), err.toString());
+    }
+
+    /**
+     * Like {@link #run}, for commands that read {@code System.in} or write exact bytes to {@code System.out}
+     * (tokenize, template): {@code stdin} is their input, and {@code out} is what picocli printed followed by
+     * the bytes written to {@code System.out}, decoded as UTF-8.
+     */
+    static Cli runWithStdio(String stdin, String... args) {
+        InputStream oldIn = System.in;
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        try {
+            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+            Cli cli = run(args);
+            return new Cli(cli.exitCode, cli.out + stdout.toString(StandardCharsets.UTF_8), cli.err);
+        } finally {
+            System.setIn(oldIn);
+            System.setOut(oldOut);
+        }
     }
 
     /** True when stderr is exactly one line and has no stack trace. */

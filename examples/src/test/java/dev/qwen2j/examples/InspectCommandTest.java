@@ -4,11 +4,8 @@ import dev.qwen2j.core.checkpoint.RandomQwen2Checkpoint;
 import dev.qwen2j.core.safetensors.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,18 +19,7 @@ class InspectCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int exitCode, String out, String err) {
-    }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static RandomQwen2Checkpoint.Builder small() {
         return RandomQwen2Checkpoint.builder().hiddenSize(32).intermediateSize(64).layers(12).heads(4).kvHeads(2)
@@ -43,7 +29,7 @@ class InspectCommandTest {
     @Test
     void showsConfigParametersBytesAndTensors() throws IOException {
         Path folder = small().write(dir.resolve("m"));
-        Run run = run("inspect", "--model", folder.toString());
+        Cli run = Cli.run("inspect", "--model", folder.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertEquals("", run.err());
         // embed 500x32 + per layer (2 norms 64, q 32x32+32, k,v 16x32+16 each, o 32x32, mlp 3x64x32) + norm 32
@@ -63,14 +49,14 @@ class InspectCommandTest {
     @Test
     void acceptsShardedFoldersAndSingleFiles() throws IOException {
         Path sharded = small().shards(3).write(dir.resolve("s"));
-        Run run = run("inspect", "-m", sharded.toString());
+        Cli run = Cli.run("inspect", "-m", sharded.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("files       3"), run.out());
 
         Path lone = dir.resolve("lone");
         Files.createDirectories(lone);
         Path file = Files.copy(small().write(dir.resolve("x")).resolve(Checkpoint.SINGLE_FILE), lone.resolve("w.safetensors"));
-        run = run("inspect", "--model", file.toString());
+        run = Cli.run("inspect", "--model", file.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("config      none"), run.out());
     }
@@ -78,28 +64,28 @@ class InspectCommandTest {
     @Test
     void badFoldersExitNonZeroWithOneLineAndNoStackTrace() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        assertFailsCleanly(run("inspect", "--model", empty.toString()), "config.json");
+        assertFailsCleanly(Cli.run("inspect", "--model", empty.toString()), "config.json");
 
         Path corrupt = small().write(dir.resolve("corrupt"));
         Files.write(corrupt.resolve(Checkpoint.SINGLE_FILE), new byte[] {1, 2, 3});
-        assertFailsCleanly(run("inspect", "--model", corrupt.toString()), "model.safetensors");
+        assertFailsCleanly(Cli.run("inspect", "--model", corrupt.toString()), "model.safetensors");
 
         Path llama = small().write(dir.resolve("llama"));
         Files.writeString(llama.resolve("config.json"),
                 Files.readString(llama.resolve("config.json")).replace("\"qwen2\"", "\"llama\""));
-        assertFailsCleanly(run("inspect", "--model", llama.toString()), "model_type");
+        assertFailsCleanly(Cli.run("inspect", "--model", llama.toString()), "model_type");
 
-        assertFailsCleanly(run("inspect", "--model", dir.resolve("absent").toString()), "absent");
+        assertFailsCleanly(Cli.run("inspect", "--model", dir.resolve("absent").toString()), "absent");
     }
 
     @Test
     void inspectsTheDemoModel() {
-        Run run = run("inspect", "--model", "demo");
+        Cli run = Cli.run("inspect", "--model", "demo");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("model.embed_tokens.weight"), run.out());
     }
 
-    private static void assertFailsCleanly(Run run, String expected) {
+    private static void assertFailsCleanly(Cli run, String expected) {
         assertNotEquals(0, run.exitCode());
         String err = run.err().strip();
         assertTrue(err.startsWith("inspect: ") && err.contains(expected), err);

@@ -5,12 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qwen2j.core.checkpoint.BundledTokenizer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,23 +29,7 @@ class TemplateCommandTest {
         BundledTokenizer.copyTo(model); // Qwen3's tokenizer_config.json with its chat_template
     }
 
-    private record Run(int exitCode, String out, String err) {
-    }
 
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            var commandLine = Main.commandLine();
-            commandLine.setErr(new PrintWriter(err, true));
-            int code = commandLine.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(oldOut);
-        }
-    }
 
     private static Path file(String name, String json) throws IOException {
         return Files.writeString(dir.resolve(name), json);
@@ -65,7 +44,7 @@ class TemplateCommandTest {
                  {"role": "user", "content": "And 3+3?\\nAnswer briefly."},
                  {"role": "assistant", "content": "6"}]
                 """);
-        Run r = run("template", "--model", model.toString(), "--messages", messages.toString(), "--no-generation-prompt");
+        Cli r = Cli.runWithStdio("", "template", "--model", model.toString(), "--messages", messages.toString(), "--no-generation-prompt");
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n"
                 + "<|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\nAnd 3+3?\nAnswer briefly.<|im_end|>\n"
@@ -76,7 +55,7 @@ class TemplateCommandTest {
     @Test
     void extraVariablesReachTheTemplate() throws IOException {
         Path messages = file("hi.json", "[{\"role\": \"user\", \"content\": \"Hi\"}]");
-        Run r = run("template", "--model", model.toString(), "--messages", messages.toString(),
+        Cli r = Cli.runWithStdio("", "template", "--model", model.toString(), "--messages", messages.toString(),
                 "--var", "enable_thinking=false");
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n", r.out());
@@ -90,7 +69,7 @@ class TemplateCommandTest {
         Path tools = file("tools.json", """
                 [{"type": "function", "function": {"name": "get_current_temperature", "description": "Get current temperature at a location.", "parameters": {"type": "object", "properties": {"location": {"type": "string", "description": "The location to get the temperature for, in the format \\"City, State, Country\\"."}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": "The unit to return the temperature in. Defaults to \\"celsius\\"."}}, "required": ["location"]}}}]
                 """);
-        Run r = run("template", "--model", model.toString(), "--messages", messages.toString(), "--tools", tools.toString());
+        Cli r = Cli.runWithStdio("", "template", "--model", model.toString(), "--messages", messages.toString(), "--tools", tools.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("<|im_start|>system\nYou are a weather bot.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
                 + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
@@ -106,21 +85,21 @@ class TemplateCommandTest {
     @Test
     void nonAsciiTextIsPrintedAsUtf8() throws IOException {
         Path messages = file("unicode.json", "[{\"role\": \"user\", \"content\": \"naïve 答え 👩‍👩‍👧\"}]");
-        Run r = run("template", "--model", model.toString(), "--messages", messages.toString());
+        Cli r = Cli.runWithStdio("", "template", "--model", model.toString(), "--messages", messages.toString());
         assertEquals("<|im_start|>user\nnaïve 答え 👩‍👩‍👧<|im_end|>\n<|im_start|>assistant\n", r.out());
     }
 
     @Test
     void badMessagesFileIsOneErrorLineNamingTheFile() throws IOException {
         Path broken = file("broken.json", "[{\"role\": \"user\", ");
-        Run r = run("template", "--model", model.toString(), "--messages", broken.toString());
+        Cli r = Cli.runWithStdio("", "template", "--model", model.toString(), "--messages", broken.toString());
         assertNotEquals(0, r.exitCode());
         assertEquals("", r.out());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("broken.json"), r.err());
 
         Path notAList = file("object.json", "{\"role\": \"user\"}");
-        r = run("template", "--model", model.toString(), "--messages", notAList.toString());
+        r = Cli.runWithStdio("", "template", "--model", model.toString(), "--messages", notAList.toString());
         assertNotEquals(0, r.exitCode());
         assertTrue(r.err().contains("object.json") && r.err().contains("JSON array"), r.err());
     }
@@ -131,7 +110,7 @@ class TemplateCommandTest {
         Files.writeString(folder.resolve("tokenizer_config.json"),
                 "{\"chat_template\": \"{{ raise_exception('System role not supported') }}\"}");
         Path messages = file("sys.json", "[{\"role\": \"system\", \"content\": \"x\"}]");
-        Run r = run("template", "--model", folder.toString(), "--messages", messages.toString());
+        Cli r = Cli.runWithStdio("", "template", "--model", folder.toString(), "--messages", messages.toString());
         assertNotEquals(0, r.exitCode());
         assertEquals("template: System role not supported", r.err().strip());
     }
@@ -139,7 +118,7 @@ class TemplateCommandTest {
     @Test
     void missingModelFolderIsOneErrorLine() throws IOException {
         Path messages = file("m.json", "[]");
-        Run r = run("template", "--model", dir.resolve("nowhere").toString(), "--messages", messages.toString());
+        Cli r = Cli.runWithStdio("", "template", "--model", dir.resolve("nowhere").toString(), "--messages", messages.toString());
         assertNotEquals(0, r.exitCode());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }
