@@ -29,14 +29,39 @@ class BenchCommandTest {
         JsonNode json = new ObjectMapper().readTree(lines.getFirst());
         List<String> keys = new ArrayList<>();
         json.fieldNames().forEachRemaining(keys::add);
-        assertEquals(List.of("load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
+        assertEquals(List.of("backend", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
                 "read_bandwidth_gb_s", "decode_roofline_pct"), keys);
-        for (String key : keys) {
+        assertTrue(json.get("backend").asText().matches("cpu-(vector(128|256|512)|scalar)"), json.toString());
+        for (String key : keys.subList(1, keys.size())) {
             assertTrue(json.get(key).isNumber() && json.get(key).asDouble() >= 0, key + " = " + json.get(key));
         }
         assertTrue(json.get("decode_tok_s").asDouble() > 0 && json.get("read_bandwidth_gb_s").asDouble() > 0);
         // 2 layers × (K and V) × 2 KV heads × 20 positions × head_dim 16 × 4 bytes
         assertEquals(2 * 2 * 2 * 20 * 16 * 4, json.get("kv_bytes").asLong());
+    }
+
+    @Test
+    void aForcedVectorWidthIsTheOneThatRunsAndAnImpossibleOneIsOneLine() throws Exception {
+        Path model = RandomQwen2Checkpoint.builder().hiddenSize(64).layers(1).vocabSize(151936).write(temp.resolve("w"));
+        String before = System.getProperty("qwen2j.vector.bits");
+        try {
+            System.setProperty("qwen2j.vector.bits", "128");
+            Cli forced = Cli.run("bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "2",
+                    "--warmup", "0", "--runs", "1", "--threads", "1");
+            assertEquals(0, forced.exitCode(), forced.err());
+            assertEquals("cpu-vector128", new ObjectMapper().readTree(forced.out()).get("backend").asText());
+
+            System.setProperty("qwen2j.vector.bits", "96");
+            Cli impossible = Cli.run("bench", "--model", model.toString(), "--threads", "1");
+            assertEquals(1, impossible.exitCode());
+            assertTrue(impossible.oneErrorLine() && impossible.err().contains("-Dqwen2j.vector.bits=96"), impossible.err());
+        } finally {
+            if (before == null) {
+                System.clearProperty("qwen2j.vector.bits");
+            } else {
+                System.setProperty("qwen2j.vector.bits", before);
+            }
+        }
     }
 
     @Test

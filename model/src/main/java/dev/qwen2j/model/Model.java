@@ -94,7 +94,7 @@ public final class Model implements AutoCloseable {
             GenerationDefaults generationDefaults = GenerationDefaults.load(folder);
             ChatTemplate chatTemplate = ChatTemplate.load(folder);
             checkpoint = Checkpoint.open(folder);
-            backend = CpuBackend.create(options.threads());
+            backend = CpuBackend.create(options.threads(), options.vectorBits());
             Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, backend);
             Tokenizer tokenizer = await(tokenizerLoad);
             return new Model(folder, config, generationDefaults, tokenizer, chatTemplate, checkpoint, backend,
@@ -193,6 +193,14 @@ public final class Model implements AutoCloseable {
     public long kvCacheBytes() {
         return KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), contextLength, config.headDim(),
                 options.kvCacheType());
+    }
+
+    /**
+     * Which kernels compute this model, e.g. {@code cpu-vector512} (Vector API, 512-bit), {@code cpu-vector256} or
+     * {@code cpu-scalar} (no Vector API).
+     */
+    public String backendName() {
+        return backend.name();
     }
 
     /** The options the model was loaded with. */

@@ -1,17 +1,21 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.VectorBits;
 
 /**
- * How a {@link Model} is loaded: worker threads, the context length every session is sized for, and the element
- * type of the KV cache. Build with {@link #builder()}; {@link #defaults()} uses all physical cores, the model's own
- * context length capped at {@value #DEFAULT_MAX_CONTEXT}, and an F32 cache.
+ * How a {@link Model} is loaded: worker threads, the context length every session is sized for, the element
+ * type of the KV cache, and the width of the SIMD kernels. Build with {@link #builder()}; {@link #defaults()}
+ * uses all physical cores, the model's own context length capped at {@value #DEFAULT_MAX_CONTEXT}, an F32 cache
+ * and the platform's preferred vector width.
  *
  * @param threads       worker threads for the kernels; {@code 0} = physical cores
  * @param contextLength positions each session's KV cache holds; {@code 0} = min(max_position_embeddings, 32768)
  * @param kvCacheType   {@link DType#F32} (exact) or {@link DType#BF16} (half the memory)
+ * @param vectorBits    128, 256 or 512 to force the Vector API kernels' width; {@code 0} = the one
+ *                      {@code -Dqwen2j.vector.bits} forces, else the platform's preferred width
  */
-public record ModelOptions(int threads, int contextLength, DType kvCacheType) {
+public record ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits) {
 
     /** The default cap on the context length when none is chosen. */
     public static final int DEFAULT_MAX_CONTEXT = 32768;
@@ -26,6 +30,7 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType) {
         if (kvCacheType != DType.F32 && kvCacheType != DType.BF16) {
             throw new IllegalArgumentException("kvCacheType must be F32 or BF16, got " + kvCacheType);
         }
+        VectorBits.check(vectorBits, "vectorBits");
     }
 
     /** Physical cores, the model's context (at most 32768), F32 cache. */
@@ -48,6 +53,7 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType) {
         private int threads;
         private int contextLength;
         private DType kvCacheType = DType.F32;
+        private int vectorBits = VectorBits.DEFAULT;
 
         private Builder() {
         }
@@ -70,8 +76,14 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType) {
             return this;
         }
 
+        /** 128, 256 or 512 bits; {@code 0} = {@code -Dqwen2j.vector.bits}, else the platform's preferred width. */
+        public Builder vectorBits(int vectorBits) {
+            this.vectorBits = vectorBits;
+            return this;
+        }
+
         public ModelOptions build() {
-            return new ModelOptions(threads, contextLength, kvCacheType);
+            return new ModelOptions(threads, contextLength, kvCacheType, vectorBits);
         }
     }
 }

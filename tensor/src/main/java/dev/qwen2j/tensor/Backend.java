@@ -18,7 +18,7 @@ public interface Backend extends AutoCloseable {
         int outFeatures();
     }
 
-    /** A short name for logs and benchmark output, e.g. {@code cpu-avx512} or {@code cpu-scalar}. */
+    /** A short name for logs and benchmark output, e.g. {@code cpu-vector512} (Vector API kernels at 512 bits) or {@code cpu-scalar}. */
     String name();
 
     /** Worker threads this backend computes with. */

@@ -30,9 +30,24 @@ public final class CpuBackend implements Backend {
         this.parallel = new Parallel(threads);
     }
 
-    /** A backend on {@code threads} threads ({@code <= 0}: the physical core count) with the best kernels. */
+    /**
+     * A backend on {@code threads} threads ({@code <= 0}: the physical core count) with the best kernels: the Vector
+     * API at the width {@code -Dqwen2j.vector.bits} forces or else the platform's preferred width, or scalar
+     * kernels (with one warning) when {@code jdk.incubator.vector} is missing.
+     */
     public static CpuBackend create(int threads) {
-        return new CpuBackend(KernelChoice.BEST, threads > 0 ? threads : physicalCores());
+        return create(threads, VectorBits.DEFAULT);
+    }
+
+    /**
+     * A backend whose Vector API kernels run at {@code vectorBits} (128, 256 or 512; {@link VectorBits#DEFAULT}
+     * as {@link #create(int)}). Any width runs on any CPU, a width wider than the hardware's only slower.
+     *
+     * @throws IllegalArgumentException for another width
+     * @throws IllegalStateException    for a forced width when the Vector API is missing
+     */
+    public static CpuBackend create(int threads, int vectorBits) {
+        return new CpuBackend(KernelChoice.forBits(vectorBits), threads > 0 ? threads : physicalCores());
     }
 
     /** The scalar kernels regardless of the Vector API: the reference, for tests and comparisons. */
@@ -74,6 +89,14 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() {
         return "cpu-" + kernels.name();
+    }
+
+    /**
+     * The width the Vector API kernels run at, in bits (0: scalar kernels). Kernels of other weight formats built
+     * on this backend (int8 in module quant) follow it.
+     */
+    public int vectorBits() {
+        return kernels.vectorBits();
     }
 
     @Override

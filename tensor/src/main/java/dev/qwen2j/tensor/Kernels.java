@@ -7,8 +7,11 @@ package dev.qwen2j.tensor;
  */
 interface Kernels {
 
-    /** A short name for logs, e.g. {@code scalar} or {@code vector-256}. */
+    /** A short name for logs, e.g. {@code scalar} or {@code vector256}. */
     String name();
+
+    /** The SIMD width these kernels compute at, in bits; 0 for the scalar kernels. */
+    int vectorBits();
 
     /**
      * {@code y[t·yStride + yColumn + r] = W[r]·x[t·W.cols ..] + bias[yColumn + r]} for rows

@@ -16,6 +16,11 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public int vectorBits() {
+        return 0;
+    }
+
+    @Override
     public void matmul(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
                        float[] y, int yStride, int yColumn, float[] bias) {
         int cols = w.cols();

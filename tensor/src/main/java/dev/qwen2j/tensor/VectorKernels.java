@@ -9,10 +9,13 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
 
 /**
- * Vector API kernels. The species is the platform's preferred one, fixed once here so the JIT folds it.
+ * Vector API kernels. The species is fixed once per class, in a static final field, so the JIT folds it: this
+ * class runs at the platform's preferred width, and {@link SpeciesCopies} defines hidden copies of it for the
+ * other widths (this class must therefore keep no nested classes).
  *
  * <p>Decode ({@code tokens == 1}) is a stream over the weights: one row at a time, front to back, so each
  * thread's rows form one sequential stream that the hardware prefetcher follows (four interleaved rows
@@ -27,7 +30,7 @@ import java.nio.ByteOrder;
  */
 final class VectorKernels implements Kernels {
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = SpeciesCopies.floatSpecies(MethodHandles.lookup());
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Shorts with as many lanes as F: half the bits. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -44,7 +47,12 @@ final class VectorKernels implements Kernels {
 
     @Override
     public String name() {
-        return "vector-" + F.vectorBitSize();
+        return "vector" + F.vectorBitSize();
+    }
+
+    @Override
+    public int vectorBits() {
+        return F.vectorBitSize();
     }
 
     // ---------------------------------------------------------------- loads

@@ -3,6 +3,8 @@ package dev.qwen2j.tensor;
 import dev.qwen2j.core.safetensors.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.util.Random;
@@ -11,24 +13,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * Grouped-query causal attention: vector against scalar, scalar against a two-pass softmax in double over the
+ * Grouped-query causal attention: vector (every width) against scalar, scalar against a two-pass softmax in double over the
  * same (possibly bf16-rounded) cache. Tolerance 1e-5 · max|v|: outputs are convex combinations of values;
  * with |q|,|k| ≤ 1 and head sizes ≤ 72 a score errs by at most ~2·72·2⁻²⁴·72·scale ≈ 4e-5 in the worst
  * case and ~1e-7 typically; the weights inherit that relative error, and the seeds are fixed.
  */
 class AttentionTest {
 
-    private static final CpuBackend VECTOR = CpuBackend.create(2);
     private static final CpuBackend SCALAR = CpuBackend.scalar(1);
 
     @AfterAll
     static void close() {
-        VECTOR.close();
         SCALAR.close();
     }
 
-    @Test
-    void vectorMatchesScalarAndTheMath() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void vectorMatchesScalarAndTheMath(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(21);
         int[][] headShapes = {{4, 2}, {6, 3}, {14, 2}, {2, 2}};
         int[] headDims = {8, 9, 20, 64, 72};
@@ -47,13 +49,13 @@ class AttentionTest {
                 int kvWidth = kvHeads * headDim;
                 int stride = 2 * kvWidth + 3;
                 float[] history = TestTensors.randomFloats((start + tokens) * stride, random);
-                VECTOR.storeKv(cache, history, 0, kvWidth, stride, start + tokens, 0);
+                backend.storeKv(cache, history, 0, kvWidth, stride, start + tokens, 0);
 
                 int qStride = heads * headDim + 1;
                 float[] q = TestTensors.randomFloats(2 + tokens * qStride, random);
                 float[] vector = new float[tokens * heads * headDim];
                 float[] scalar = new float[tokens * heads * headDim];
-                VECTOR.attention(q, 2, qStride, heads, cache, tokens, start, window, vector);
+                backend.attention(q, 2, qStride, heads, cache, tokens, start, window, vector);
                 SCALAR.attention(q, 2, qStride, heads, cache, tokens, start, window, scalar);
 
                 String what = cacheType + " heads " + heads + "/" + kvHeads + " dim " + headDim + " tokens " + tokens
@@ -103,17 +105,19 @@ class AttentionTest {
         return out;
     }
 
-    @Test
-    void storeKvRoundsToTheCacheType() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void storeKvRoundsToTheCacheType(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         KvCacheLayer cache = KvCacheLayer.allocate(Arena.ofAuto(), DType.BF16, 2, 4, 3);
         float[] src = {1.00390625f, 2, 3, 4, 5, 6, /* values */ 7, 8, 9, 10, 11, 12};
-        VECTOR.storeKv(cache, src, 0, 6, 12, 1, 2);
+        backend.storeKv(cache, src, 0, 6, 12, 1, 2);
         // 1 + 2⁻⁸ is a tie between bf16 1 and 1 + 2⁻⁷: to even, 1
         assertEquals(1f, Numbers.read(cache.keys(), DType.BF16, cache.offset(0, 2) / 2));
         assertEquals(4f, Numbers.read(cache.keys(), DType.BF16, cache.offset(1, 2) / 2));
         assertEquals(12f, Numbers.read(cache.values(), DType.BF16, cache.offset(1, 2) / 2 + 2));
-        assertThrows(IllegalArgumentException.class, () -> VECTOR.storeKv(cache, src, 0, 6, 12, 1, 4));
+        assertThrows(IllegalArgumentException.class, () -> backend.storeKv(cache, src, 0, 6, 12, 1, 4));
         assertThrows(IllegalArgumentException.class,
-                () -> VECTOR.attention(new float[6], 0, 6, 2, cache, 1, 4, 0, new float[6]));
+                () -> backend.attention(new float[6], 0, 6, 2, cache, 1, 4, 0, new float[6]));
     }
 }

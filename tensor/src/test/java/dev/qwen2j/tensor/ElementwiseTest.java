@@ -3,6 +3,8 @@ package dev.qwen2j.tensor;
 import dev.qwen2j.core.safetensors.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.Random;
 
@@ -10,16 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** RMSNorm, SwiGLU, add, RoPE and embedding: vector against scalar, scalar against the math in double. */
+/** RMSNorm, SwiGLU, add, RoPE and embedding: vector (every width) against scalar, scalar against the math in double. */
 class ElementwiseTest {
 
-    private static final CpuBackend VECTOR = CpuBackend.create(2);
     private static final CpuBackend SCALAR = CpuBackend.scalar(1);
     private static final int[] SIZES = {1, 3, 7, 8, 9, 17, 64, 100, 896, 1031};
 
     @AfterAll
     static void close() {
-        VECTOR.close();
         SCALAR.close();
     }
 
@@ -27,8 +27,10 @@ class ElementwiseTest {
      * Tolerance 2e-4 relative: the sum of n ≤ 1031 squares errs by at most n·2⁻²⁴ ≈ 6e-5 relative in each
      * implementation (different orders), halved by the square root, plus a few roundings of the products.
      */
-    @Test
-    void rmsNorm() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void rmsNorm(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(11);
         for (DType dtype : new DType[]{DType.BF16, DType.F16, DType.F32}) {
             for (int n : SIZES) {
@@ -37,7 +39,7 @@ class ElementwiseTest {
                 float[] x = TestTensors.randomFloats(tokens * n, random);
                 float[] vector = new float[tokens * n];
                 float[] scalar = new float[tokens * n];
-                VECTOR.rmsNorm(x, weight, 1e-6f, vector, tokens);
+                backend.rmsNorm(x, weight, 1e-6f, vector, tokens);
                 SCALAR.rmsNorm(x, weight, 1e-6f, scalar, tokens);
                 for (int t = 0; t < tokens; t++) {
                     double squares = 0;
@@ -60,8 +62,10 @@ class ElementwiseTest {
      * Tolerance 1e-6 relative (about 8 ulps): the vector EXP is specified within 1 ulp of Math.exp's result,
      * and the add, divide and multiply that follow each round once.
      */
-    @Test
-    void swiGlu() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void swiGlu(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(12);
         for (int n : SIZES) {
             int tokens = 1 + random.nextInt(3);
@@ -71,7 +75,7 @@ class ElementwiseTest {
             }
             float[] vector = new float[n * tokens];
             float[] scalar = new float[n * tokens];
-            VECTOR.swiGlu(gateUp, vector, n, tokens);
+            backend.swiGlu(gateUp, vector, n, tokens);
             SCALAR.swiGlu(gateUp, scalar, n, tokens);
             for (int t = 0; t < tokens; t++) {
                 for (int i = 0; i < n; i++) {
@@ -86,15 +90,17 @@ class ElementwiseTest {
     }
 
     /** Exact: one addition per element, the same in both. */
-    @Test
-    void add() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void add(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(13);
         for (int n : SIZES) {
             float[] base = TestTensors.randomFloats(n + 5, random);
             float[] delta = TestTensors.randomFloats(n + 5, random);
             float[] vector = base.clone();
             float[] scalar = base.clone();
-            VECTOR.add(vector, delta, n);
+            backend.add(vector, delta, n);
             SCALAR.add(scalar, delta, n);
             assertArrayEquals(scalar, vector);
             for (int i = 0; i < n + 5; i++) {
@@ -107,8 +113,10 @@ class ElementwiseTest {
      * RoPE against the rotate-half formula in double with the F32 angle transformers uses. Tolerance 1e-6
      * absolute for |x| ≤ 1: cos and sin rounded to F32 (2⁻²⁴ relative), then two products and a sum.
      */
-    @Test
-    void ropeRotatesHalves() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void ropeRotatesHalves(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(14);
         int headDim = 64;
         int heads = 3;
@@ -122,7 +130,7 @@ class ElementwiseTest {
         int start = 1000;
         float[] x = TestTensors.randomFloats(2 + tokens * stride, random);
         float[] rotated = x.clone();
-        VECTOR.rope(rotated, 2, stride, heads, tokens, start, table);
+        backend.rope(rotated, 2, stride, heads, tokens, start, table);
         for (int t = 0; t < tokens; t++) {
             for (int h = 0; h < heads; h++) {
                 for (int i = 0; i < headDim / 2; i++) {
@@ -146,19 +154,21 @@ class ElementwiseTest {
     }
 
     /** Exact: embedding is a widening copy. */
-    @Test
-    void embedCopiesRows() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void embedCopiesRows(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(15);
         for (DType dtype : new DType[]{DType.BF16, DType.F16, DType.F32}) {
             Tensor table = TestTensors.random("embed", dtype, 10, 13, random);
             float[] out = new float[3 * 13];
-            VECTOR.embed(table, new int[]{9, 0, 4}, 3, out);
+            backend.embed(table, new int[]{9, 0, 4}, 3, out);
             for (int i = 0; i < 13; i++) {
                 assertEquals(TestTensors.element(table, 9 * 13 + i), out[i]);
                 assertEquals(TestTensors.element(table, i), out[13 + i]);
                 assertEquals(TestTensors.element(table, 4 * 13 + i), out[26 + i]);
             }
-            assertThrows(IllegalArgumentException.class, () -> VECTOR.embed(table, new int[]{10}, 1, out));
+            assertThrows(IllegalArgumentException.class, () -> backend.embed(table, new int[]{10}, 1, out));
         }
     }
 

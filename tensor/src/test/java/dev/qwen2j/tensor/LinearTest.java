@@ -3,6 +3,8 @@ package dev.qwen2j.tensor;
 import dev.qwen2j.core.safetensors.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,25 +15,25 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Linear maps: the vector backend (2 threads, so chunks split parts) against the scalar one, and the scalar
+ * Linear maps: the vector backend at every width (2 threads, so chunks split parts) against the scalar one, and the scalar
  * one against a double-precision sum. Tolerance: both F32 results sum the same n products in different orders;
  * recursive summation errs by at most γ_n·Σ|w·x| with γ_n ≈ n·2⁻²⁴, so two of them differ by at most
  * 2·n·2⁻²⁴·Σ|w·x| (+ the bias, added once: one more rounding). A wrong index breaks this by orders of magnitude.
  */
 class LinearTest {
 
-    private static final CpuBackend VECTOR = CpuBackend.create(2);
     private static final CpuBackend SCALAR = CpuBackend.scalar(1);
     private static final double U = Math.ulp(1f) / 2;
 
     @AfterAll
     static void close() {
-        VECTOR.close();
         SCALAR.close();
     }
 
-    @Test
-    void vectorMatchesScalarOnOddShapes() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void vectorMatchesScalarOnOddShapes(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(42);
         int[] colsChoices = {1, 7, 8, 9, 17, 31, 64, 100, 513, 1030};
         int[] rowsChoices = {1, 3, 5, 16, 17, 33, 67};
@@ -49,29 +51,31 @@ class LinearTest {
                     parts.add(TestTensors.random("w" + p, dtype, rows, cols, random));
                     biases.add(withBias && p != 1 ? TestTensors.random("b" + p, dtype, 1, rows, random) : null);
                 }
-                check(parts, withBias ? biases : null, tokens, random, dtype + " trial " + trial);
+                check(backend, parts, withBias ? biases : null, tokens, random, dtype + " trial " + trial);
             }
         }
     }
 
-    @Test
-    void prefillBlockLargerThanOneTile() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void prefillBlockLargerThanOneTile(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         // 10 tokens (not a multiple of 4); a 2100-wide input: three input tiles, the last one ragged;
         // 37 rows: a full 32-row block, then 5 (two row pairs and a single row)
         Random random = new Random(7);
         Tensor w = TestTensors.random("w", DType.BF16, 37, 2100, random);
-        check(List.of(w), null, 10, random, "big prefill");
+        check(backend, List.of(w), null, 10, random, "big prefill");
     }
 
-    private static void check(List<Tensor> parts, List<Tensor> biases, int tokens, Random random, String what) {
-        Backend.LinearWeights vectorWeights = VECTOR.linear(parts, biases);
+    private static void check(CpuBackend backend, List<Tensor> parts, List<Tensor> biases, int tokens, Random random, String what) {
+        Backend.LinearWeights vectorWeights = backend.linear(parts, biases);
         Backend.LinearWeights scalarWeights = SCALAR.linear(parts, biases);
         int in = vectorWeights.inFeatures();
         int out = vectorWeights.outFeatures();
         float[] x = TestTensors.randomFloats(tokens * in, random);
         float[] vectorY = new float[tokens * out];
         float[] scalarY = new float[tokens * out];
-        VECTOR.linear(vectorWeights, x, vectorY, tokens);
+        backend.linear(vectorWeights, x, vectorY, tokens);
         SCALAR.linear(scalarWeights, x, scalarY, tokens);
         for (int t = 0; t < tokens; t++) {
             int row = 0;
@@ -98,31 +102,35 @@ class LinearTest {
         }
     }
 
-    @Test
-    void rejectsMismatchedShapes() {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void rejectsMismatchedShapes(int bits) {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(1);
         Tensor a = TestTensors.random("a", DType.F32, 4, 8, random);
         Tensor b = TestTensors.random("b", DType.F32, 4, 9, random);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VECTOR.linear(List.of(a, b), null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.linear(List.of(a, b), null));
         assertTrue(e.getMessage().contains("b"), e.getMessage());
         Tensor i8 = new Tensor("q8", a.data(), DType.I8, 4, 8);
-        assertThrows(IllegalArgumentException.class, () -> VECTOR.linear(List.of(i8), null));
-        Backend.LinearWeights weights = VECTOR.linear(List.of(a), null);
-        assertThrows(IllegalArgumentException.class, () -> VECTOR.linear(weights, new float[7], new float[4], 1));
+        assertThrows(IllegalArgumentException.class, () -> backend.linear(List.of(i8), null));
+        Backend.LinearWeights weights = backend.linear(List.of(a), null);
+        assertThrows(IllegalArgumentException.class, () -> backend.linear(weights, new float[7], new float[4], 1));
     }
 
-    @Test
-    void concurrentCallersGetTheirOwnResults() throws Exception {
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void concurrentCallersGetTheirOwnResults(int bits) throws Exception {
+        CpuBackend backend = Widths.vector(bits);
         Random random = new Random(3);
         Tensor w = TestTensors.random("w", DType.BF16, 300, 200, random);
-        Backend.LinearWeights weights = VECTOR.linear(List.of(w), null);
+        Backend.LinearWeights weights = backend.linear(List.of(w), null);
         int callers = 8;
         float[][] xs = new float[callers][];
         float[][] expected = new float[callers][];
         for (int c = 0; c < callers; c++) {
             xs[c] = TestTensors.randomFloats(200 * (1 + c % 3), random);
             expected[c] = new float[300 * (1 + c % 3)];
-            VECTOR.linear(weights, xs[c], expected[c], 1 + c % 3); // alone: the answer
+            backend.linear(weights, xs[c], expected[c], 1 + c % 3); // alone: the answer
         }
         List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
@@ -133,7 +141,7 @@ class LinearTest {
                     float[] y = new float[expected[caller].length];
                     for (int repeat = 0; repeat < 10; repeat++) {
                         java.util.Arrays.fill(y, Float.NaN);
-                        VECTOR.linear(weights, xs[caller], y, 1 + caller % 3);
+                        backend.linear(weights, xs[caller], y, 1 + caller % 3);
                         for (int i = 0; i < y.length; i++) {
                             // Same kernels and split; only reduceLanes may sum lanes in another order once the
                             // JIT compiles it (the interpreter adds sequentially): ~1e-6 here. Another caller's

@@ -21,5 +21,10 @@ public final class ScalarFallbackMain {
             second.linear(second.linear(List.of(w), null), x, y2, 1);
             System.out.println("backend=" + first.name() + " y0=" + y[0] + " same=" + java.util.Arrays.equals(y, y2));
         }
+        try (CpuBackend forced = CpuBackend.create(1, 256)) {
+            System.out.println("forced=" + forced.name());
+        } catch (IllegalStateException e) {
+            System.out.println("forced width refused: " + e.getMessage());
+        }
     }
 }

@@ -11,7 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Without {@code --add-modules jdk.incubator.vector}: one warning, scalar kernels, no Vector API class loaded. */
+/**
+ * Without {@code --add-modules jdk.incubator.vector}: one warning, scalar kernels, no Vector API class loaded; a
+ * forced width is refused rather than silently run scalar.
+ */
 class ScalarFallbackTest {
 
     @Test
@@ -26,6 +29,7 @@ class ScalarFallbackTest {
         assertEquals(0, process.exitValue(), output);
         assertTrue(output.contains("backend=cpu-scalar"), output);
         assertTrue(output.contains("same=true"), output);
+        assertTrue(output.contains("forced width refused: 256-bit vector kernels need the Vector API"), output);
         long warnings = output.lines().filter(line -> line.contains("WARN") && line.contains("jdk.incubator.vector")).count();
         assertEquals(1, warnings, output);
         assertFalse(output.lines().anyMatch(line -> line.contains("jdk.incubator.vector.") && line.contains("class,load")),
