@@ -2,12 +2,13 @@ package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.KvCacheLayer;
+import dev.qwen2j.tensor.PageTable;
 
 import java.lang.foreign.Arena;
 
 /**
- * Keys and values of one session: one {@link KvCacheLayer} per decoder layer, each {@code [kvHead][position]
- * [headDim]}, allocated once for {@code capacity} positions. Off-heap from a shared arena, because the backend's
+ * Keys and values of one session: one {@link KvCacheLayer} per decoder layer, each a pool of pages for
+ * {@code capacity} positions that one page table (the same for every layer) maps in order, allocated once. Off-heap from a shared arena, because the backend's
  * worker threads read and write it; freed by {@link #close()}.
  */
 final class KvCache implements AutoCloseable {
@@ -21,8 +22,10 @@ final class KvCache implements AutoCloseable {
         this.capacity = capacity;
         this.layers = new KvCacheLayer[layerCount];
         try {
+            int pages = KvCacheLayer.pagesFor(capacity);
+            PageTable table = PageTable.identity(pages);
             for (int i = 0; i < layerCount; i++) {
-                layers[i] = KvCacheLayer.allocate(arena, dtype, kvHeads, capacity, headDim);
+                layers[i] = KvCacheLayer.ofPool(arena, dtype, kvHeads, headDim, pages, table);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
@@ -30,9 +33,9 @@ final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Bytes of keys and values for all layers at {@code capacity} positions. */
+    /** Bytes of keys and values (and I8 scales) for all layers at {@code capacity} positions, in whole pages. */
     static long bytes(int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
-        return 2L * layerCount * KvCacheLayer.bytes(dtype, kvHeads, capacity, headDim);
+        return layerCount * KvCacheLayer.bytes(dtype, kvHeads, capacity, headDim);
     }
 
     KvCacheLayer layer(int index) {

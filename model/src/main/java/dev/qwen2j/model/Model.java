@@ -222,6 +222,53 @@ public final class Model implements AutoCloseable {
         checkpoint.close();
     }
 
+    /**
+     * Decode speed at depth, for benchmarks: prefills {@code context} once, then {@code runs} times decodes
+     * {@code tokens} greedy tokens after it, each run from the same cached context (the decoded tokens are
+     * dropped in between). Nothing is sampled or streamed.
+     */
+    public DepthSpeed decodeSpeedAfter(int[] context, int tokens, int runs) {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+        if (context.length == 0 || tokens < 1 || runs < 1) {
+            throw new IllegalArgumentException("need a context, tokens >= 1 and runs >= 1");
+        }
+        if ((long) context.length + tokens > contextLength) {
+            throw new ContextLengthExceededException(context.length, tokens, contextLength);
+        }
+        Session session = acquireSession();
+        try {
+            long start = System.nanoTime();
+            float[] logits = session.prefill(context, context.length);
+            double prefill = context.length / Math.max((System.nanoTime() - start) / 1e9, 1e-9);
+            int first = argmax(logits);
+            double[] decode = new double[runs];
+            for (int run = 0; run < runs; run++) {
+                session.rewind(context.length);
+                int next = first;
+                long begin = System.nanoTime();
+                for (int i = 0; i < tokens; i++) {
+                    next = argmax(session.decode(next));
+                }
+                decode[run] = tokens / Math.max((System.nanoTime() - begin) / 1e9, 1e-9);
+            }
+            return new DepthSpeed(context.length, prefill, decode);
+        } finally {
+            releaseSession(session);
+        }
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
     // --- generation -------------------------------------------------------------------------------------------
 
     private String render(List<Message> messages, GenerationOptions options) {

@@ -103,6 +103,14 @@ final class Session implements AutoCloseable {
         position += n;
     }
 
+    /** Forgets the tokens from {@code newPosition} on; the cache keeps those before it. */
+    void rewind(int newPosition) {
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("cannot rewind from position " + position + " to " + newPosition);
+        }
+        position = newPosition;
+    }
+
     /** Forgets the cached tokens so the session can serve the next generation. */
     void reset() {
         position = 0;
