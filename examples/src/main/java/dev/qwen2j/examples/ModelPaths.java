@@ -1,6 +1,7 @@
 package dev.qwen2j.examples;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -27,9 +28,12 @@ public final class ModelPaths {
             return DemoModel.folder();
         }
         Path folder = Path.of(model);
-        if (!Files.exists(folder)) {
+        if (Files.notExists(folder)) { // not !exists: a folder behind a closed door is "permission denied", below
             throw new NoSuchFileException(folder.toString(), null,
                     "no such model folder (give a Hugging Face model folder, or 'demo')");
+        }
+        if (!Files.exists(folder)) {
+            throw new AccessDeniedException(folder.toString(), null, "permission denied: cannot reach the model folder");
         }
         if (!Files.isDirectory(folder)) {
             throw new IOException(folder + ": not a folder (give the model folder, not one of its files)");
