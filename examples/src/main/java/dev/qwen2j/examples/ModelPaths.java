@@ -18,12 +18,20 @@ public final class ModelPaths {
     private ModelPaths() {
     }
 
+    /** Fails on an empty {@code --model}, which would otherwise mean the current folder. */
+    static void requireNamed(String model) {
+        if (model.isBlank()) {
+            throw new IllegalArgumentException("--model must name a model folder or 'demo', got '" + model + "'");
+        }
+    }
+
     /**
      * The model folder for a {@code --model} value.
      *
      * @throws IOException when the folder does not exist or is not a folder, or the demo cannot be unpacked
      */
     public static Path resolve(String model) throws IOException {
+        requireNamed(model);
         if (DEMO.equals(model)) {
             return DemoModel.folder();
         }

@@ -43,14 +43,6 @@ public final class TokenizeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         // Bytes in, bytes out: the platform charset of the terminal must not touch the text.
         byte[] bytes = System.in.readAllBytes();
-        int invalid = firstInvalidUtf8(bytes);
-        if (invalid >= 0) {
-            // A warning, not an error: Hugging Face tokenizers take text, and text from bytes that are not UTF-8
-            // gets U+FFFD in their place (what Python's errors="replace" does, too); say where.
-            spec.commandLine().getErr().println("qwen2j tokenize: warning: standard input is not valid UTF-8 (first"
-                    + " bad byte at offset " + invalid + "); invalid bytes were read as U+FFFD");
-            spec.commandLine().getErr().flush();
-        }
         String input = new String(bytes, StandardCharsets.UTF_8);
         int[] ids = null;
         if (decode) {
@@ -84,6 +76,14 @@ public final class TokenizeCommand implements Callable<Integer> {
             }
             output = tokenizer.decode(ids, skipSpecialTokens);
         } else {
+            int invalid = firstInvalidUtf8(bytes);
+            if (invalid >= 0) {
+                // A warning, not an error: Hugging Face tokenizers take text, and text from bytes that are not
+                // UTF-8 gets U+FFFD in their place (Python's errors="replace" does the same); say where.
+                spec.commandLine().getErr().println("qwen2j tokenize: warning: standard input is not valid UTF-8"
+                        + " (first bad byte at offset " + invalid + "); invalid bytes were read as U+FFFD");
+                spec.commandLine().getErr().flush();
+            }
             StringBuilder line = new StringBuilder();
             for (int id : tokenizer.encode(input)) {
                 if (!line.isEmpty()) {
