@@ -28,15 +28,7 @@ final class CommandErrors {
     }
 
     static int onExecutionException(Exception e, CommandLine commandLine, ParseResult parseResult) {
-        var err = commandLine.getErr();
-        err.println(commandLine.getCommandName() + ": " + describe(e));
-        if (isVerbose(parseResult)) {
-            StringWriter trace = new StringWriter();
-            e.printStackTrace(new PrintWriter(trace));
-            err.print(trace);
-        }
-        err.flush();
-        return FAILED;
+        return report(e, commandLine, parseResult);
     }
 
     /** An {@link Error} out of a command: one line naming what ran out or broke, the trace only with --verbose. */
@@ -45,7 +37,10 @@ final class CommandErrors {
         while (command.subcommand() != null) {
             command = command.subcommand();
         }
-        CommandLine commandLine = command.commandSpec().commandLine();
+        return report(e, command.commandSpec().commandLine(), parseResult);
+    }
+
+    private static int report(Throwable e, CommandLine commandLine, ParseResult parseResult) {
         var err = commandLine.getErr();
         err.println(commandLine.getCommandName() + ": " + describe(e));
         if (isVerbose(parseResult)) {

@@ -19,9 +19,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * repeats: each run must exit 0 with sane output, or print exactly one line on stderr and exit non-zero; never a
  * stack trace, never a hang.
  */
+@ExtendWith(TemporaryDemoCache.class)
 class CliFuzzTest {
 
     private static final long SEED = 16;
@@ -46,17 +47,12 @@ class CliFuzzTest {
             "ü€𝄞", "x".repeat(3000), "\uD800", "%s %n {{ x }}", "{% for x in range(10) %}{% endfor %}"};
 
     @TempDir
-    static Path cache;
-    @TempDir
     static Path dir;
-    private static String previousCache;
     private static final List<String> MODELS = new ArrayList<>();
     private static final List<Path> MESSAGE_FILES = new ArrayList<>();
 
     @BeforeAll
     static void prepareModelsAndFiles() throws IOException {
-        previousCache = System.getProperty("qwen2j.cache");
-        System.setProperty("qwen2j.cache", cache.toString());
         Random random = new Random(SEED);
         Path demo = DemoModel.folder();
         MODELS.addAll(List.of("demo", "demo", demo.toString(), dir.resolve("missing").toString(),
@@ -68,15 +64,6 @@ class CliFuzzTest {
             Path file = dir.resolve("messages-" + i + ".json");
             Files.write(file, randomMessages(random).getBytes(StandardCharsets.UTF_8));
             MESSAGE_FILES.add(file);
-        }
-    }
-
-    @AfterAll
-    static void restoreTheCache() {
-        if (previousCache == null) {
-            System.clearProperty("qwen2j.cache");
-        } else {
-            System.setProperty("qwen2j.cache", previousCache);
         }
     }
 

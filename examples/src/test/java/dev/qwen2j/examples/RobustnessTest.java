@@ -20,38 +20,19 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Hostile and careless input on the command line: every failure is one clear line, pointing the right way. */
+@ExtendWith(TemporaryDemoCache.class)
 class RobustnessTest {
 
     @TempDir
-    static Path cache;
-    private static String previousCache;
-
-    @TempDir
     Path temp;
-
-    @BeforeAll
-    static void useATemporaryCache() {
-        previousCache = System.getProperty("qwen2j.cache");
-        System.setProperty("qwen2j.cache", cache.toString());
-    }
-
-    @AfterAll
-    static void restoreTheCache() {
-        if (previousCache == null) {
-            System.clearProperty("qwen2j.cache");
-        } else {
-            System.setProperty("qwen2j.cache", previousCache);
-        }
-    }
 
     private static void assertOneLine(Cli cli, String... expected) {
         assertEquals(1, cli.exitCode(), cli.err());
