@@ -1,6 +1,7 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.quant.Quantization;
 import dev.qwen2j.tensor.VectorBits;
 
 /**
@@ -14,8 +15,10 @@ import dev.qwen2j.tensor.VectorBits;
  * @param kvCacheType   {@link DType#F32} (exact) or {@link DType#BF16} (half the memory)
  * @param vectorBits    128, 256 or 512 to force the Vector API kernels' width; {@code 0} = the one
  *                      {@code -Dqwen2j.vector.bits} forces, else the platform's preferred width
+ * @param quantize      quantize the float linear maps to int8 while loading (e.g. {@link Quantization#INT8}); null
+ *                      keeps the folder's own formats (a compressed-tensors int8 folder is int8 either way)
  */
-public record ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits) {
+public record ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits, Quantization quantize) {
 
     /** The default cap on the context length when none is chosen. */
     public static final int DEFAULT_MAX_CONTEXT = 32768;
@@ -54,6 +57,7 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
         private int contextLength;
         private DType kvCacheType = DType.F32;
         private int vectorBits = VectorBits.DEFAULT;
+        private Quantization quantize;
 
         private Builder() {
         }
@@ -82,8 +86,14 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
             return this;
         }
 
+        /** Quantize float linear maps to int8 at load ({@link Quantization#INT8}); null (the default) does not. */
+        public Builder quantize(Quantization quantize) {
+            this.quantize = quantize;
+            return this;
+        }
+
         public ModelOptions build() {
-            return new ModelOptions(threads, contextLength, kvCacheType, vectorBits);
+            return new ModelOptions(threads, contextLength, kvCacheType, vectorBits, quantize);
         }
     }
 }
