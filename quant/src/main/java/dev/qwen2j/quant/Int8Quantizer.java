@@ -49,11 +49,7 @@ public final class Int8Quantizer {
             long base = (long) r * cols;
             for (int g = 0; g < target.groups(); g++) {
                 int k0 = g * group;
-                float max = 0f;
-                for (int k = k0; k < k0 + group; k++) {
-                    max = Math.max(max, Math.abs(row[k]));
-                }
-                float scale = roundTo(max / 127f, scaleType);
+                float scale = groupScale(row, k0, group, scaleType);
                 target.scales()[r * target.groups() + g] = scale;
                 for (int k = k0; k < k0 + group; k++) {
                     float q = scale == 0f ? 0f : (float) Math.rint(row[k] / scale);
@@ -61,6 +57,32 @@ public final class Int8Quantizer {
                 }
             }
         }
+    }
+
+    /**
+     * The scales alone, {@code [rows, cols / groupSize]}, exactly those {@link #quantizeRows} computes: for a writer
+     * that must store the scales before the weights.
+     */
+    public static float[] scales(Tensor source, int groupSize, DType scaleType) {
+        int groups = source.cols() / groupSize;
+        float[] scales = new float[source.rows() * groups];
+        float[] row = new float[source.cols()];
+        for (int r = 0; r < source.rows(); r++) {
+            readRow(source, r, row);
+            for (int g = 0; g < groups; g++) {
+                scales[r * groups + g] = groupScale(row, g * groupSize, groupSize, scaleType);
+            }
+        }
+        return scales;
+    }
+
+    /** {@code max|row[k0 .. k0 + group)| / 127}, rounded to {@code scaleType}. */
+    private static float groupScale(float[] row, int k0, int group, DType scaleType) {
+        float max = 0f;
+        for (int k = k0; k < k0 + group; k++) {
+            max = Math.max(max, Math.abs(row[k]));
+        }
+        return roundTo(max / 127f, scaleType);
     }
 
     /** Row {@code r} of an F32, BF16 or F16 tensor as F32. */
