@@ -92,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
             decodeTokS = median(decode);
             weightBytes = model.weightBytes();
             line.put("backend", model.backendName());
+            line.put("weights", model.weightsFormat());
             line.put("load_ms", source.loadMillis);
             line.put("prefill_tok_s", round(median(prefill), 1));
             line.put("decode_tok_s", round(decodeTokS, 2));

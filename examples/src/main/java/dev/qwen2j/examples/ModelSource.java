@@ -2,6 +2,7 @@ package dev.qwen2j.examples;
 
 import dev.qwen2j.model.Model;
 import dev.qwen2j.model.ModelOptions;
+import dev.qwen2j.quant.Quantization;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -20,6 +21,10 @@ final class ModelSource {
             description = "Worker threads (default: physical cores).")
     int threads;
 
+    @Option(names = "--quantize", paramLabel = "TYPE",
+            description = "Quantize the float weights while loading: int8 (groups of 32, lm_head included).")
+    String quantize;
+
     /** What loading took, in milliseconds, for statistics. */
     long loadMillis;
 
@@ -31,14 +36,29 @@ final class ModelSource {
         if (threads < 0) {
             throw new IllegalArgumentException("--threads must be >= 0 (0 = physical cores), got " + threads);
         }
+        Quantization quantization = quantization();
         long start = System.nanoTime();
-        try (var indicator = LoadingIndicator.start("loading " + model, err)) {
+        // Quantizing shows its own progress bar; otherwise only the time is known.
+        try (var indicator = quantization == null ? LoadingIndicator.start("loading " + model, err) : null;
+             var bar = new QuantizeProgressBar("int8")) {
             folder = ModelPaths.resolve(model);
-            ModelOptions options = ModelOptions.builder().threads(threads).contextLength(contextLength).build();
-            Model loaded = Model.load(folder, options);
+            ModelOptions options = ModelOptions.builder().threads(threads).contextLength(contextLength)
+                    .quantize(quantization).build();
+            Model loaded = Model.load(folder, options, bar);
             loadMillis = (System.nanoTime() - start) / 1_000_000;
             return loaded;
         }
+    }
+
+    /** {@code --quantize}: null when absent. */
+    private Quantization quantization() {
+        if (quantize == null) {
+            return null;
+        }
+        if (!"int8".equals(quantize)) {
+            throw new IllegalArgumentException("--quantize " + quantize + ": only int8 is supported");
+        }
+        return Quantization.INT8;
     }
 
     /**
