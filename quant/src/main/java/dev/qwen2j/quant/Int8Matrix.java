@@ -51,8 +51,13 @@ public record Int8Matrix(String name, MemorySegment weights, float[] scales, int
     public void dequantize(int row, int k0, int width, float[] out, int offset) {
         long base = (long) row * cols;
         int scaleBase = row * groups();
-        for (int k = k0; k < k0 + width; k++) {
-            out[offset + k - k0] = weights.get(ValueLayout.JAVA_BYTE, base + k) * scales[scaleBase + k / groupSize];
+        for (int k = k0; k < k0 + width; ) {
+            int group = k / groupSize;
+            int end = Math.min(k0 + width, (group + 1) * groupSize);
+            float scale = scales[scaleBase + group];
+            for (; k < end; k++) {
+                out[offset + k - k0] = weights.get(ValueLayout.JAVA_BYTE, base + k) * scale;
+            }
         }
     }
 
