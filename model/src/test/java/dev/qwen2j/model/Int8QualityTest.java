@@ -3,6 +3,8 @@ package dev.qwen2j.model;
 import dev.qwen2j.core.checkpoint.RandomQwen2Checkpoint;
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.quant.Int8Activations;
+import dev.qwen2j.quant.Int8FolderWriter;
+import dev.qwen2j.quant.QuantizationProgress;
 import dev.qwen2j.quant.Quantization;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,37 +72,52 @@ class Int8QualityTest {
             System.clearProperty(Int8Activations.PROPERTY);
         }
         try (Model int8 = loaded) {
-            assertEquals("int8", int8.weightsFormat());
             assertEquals("bf16", reference.weightsFormat());
-            long agree = 0;
-            double kl = 0;
-            int positions = 0;
-            for (int[] sequence : sequences) {
-                Session a = reference.acquireSession();
-                Session b = int8.acquireSession();
-                try {
-                    for (int i = 0; i < LENGTH; i++) {
-                        float[] p = JlamaParityTest.logSoftmax(i == 0 ? a.prefill(sequence, 1) : a.decode(sequence[i]));
-                        float[] q = JlamaParityTest.logSoftmax(i == 0 ? b.prefill(sequence, 1) : b.decode(sequence[i]));
-                        agree += JlamaOracle.argmax(p) == JlamaOracle.argmax(q) ? 1 : 0;
-                        kl += klDivergence(p, q);
-                        positions++;
-                    }
-                } finally {
-                    reference.releaseSession(a);
-                    int8.releaseSession(b);
-                }
-            }
-            double agreement = (double) agree / positions;
-            double meanKl = kl / positions;
-            System.out.printf(Locale.ROOT, "int8 quality: %s, %s activations, over %d positions: top-1 agreement %.2f%%, mean KL %.2e nats; "
-                            + "decode bytes %d (bf16 %d)%n", new Quantization(groupSize, lmHead).describe(), activations, positions,
-                    100 * agreement, meanKl, int8.weightBytes(), reference.weightBytes());
-            assertTrue(positions >= 1000);
-            assertTrue(agreement >= 0.98, "top-1 agreement " + agreement);
-            assertTrue(meanKl <= 0.01, "mean KL " + meanKl);
-            assertTrue(int8.weightBytes() < reference.weightBytes());
+            compare(int8, new Quantization(groupSize, lmHead).describe() + ", " + activations + " activations, at load");
         }
+    }
+
+    /** A folder written by the quantizer stores bf16 scales, as compressed-tensors does: its cost, measured the same way. */
+    @ParameterizedTest(name = "folder, group {0}")
+    @CsvSource({"32", "0"})
+    void aQuantizedFolderAgreesWithBf16(int groupSize) throws Exception {
+        Path folder = dir.resolve("int8-folder-" + groupSize);
+        Int8FolderWriter.write(reference.folder(), folder, Quantization.int8(groupSize), 2, QuantizationProgress.NONE);
+        try (Model int8 = Model.load(folder, options(null))) {
+            compare(int8, "folder " + Quantization.int8(groupSize).describe() + " (bf16 scales)");
+        }
+    }
+
+    private static void compare(Model int8, String what) {
+        assertEquals("int8", int8.weightsFormat());
+        long agree = 0;
+        double kl = 0;
+        int positions = 0;
+        for (int[] sequence : sequences) {
+            Session a = reference.acquireSession();
+            Session b = int8.acquireSession();
+            try {
+                for (int i = 0; i < LENGTH; i++) {
+                    float[] p = JlamaParityTest.logSoftmax(i == 0 ? a.prefill(sequence, 1) : a.decode(sequence[i]));
+                    float[] q = JlamaParityTest.logSoftmax(i == 0 ? b.prefill(sequence, 1) : b.decode(sequence[i]));
+                    agree += JlamaOracle.argmax(p) == JlamaOracle.argmax(q) ? 1 : 0;
+                    kl += klDivergence(p, q);
+                    positions++;
+                }
+            } finally {
+                reference.releaseSession(a);
+                int8.releaseSession(b);
+            }
+        }
+        double agreement = (double) agree / positions;
+        double meanKl = kl / positions;
+        System.out.printf(Locale.ROOT, "int8 quality: %s over %d positions: top-1 agreement %.2f%%, mean KL %.2e nats; "
+                + "decode bytes %d (bf16 %d)%n", what, positions, 100 * agreement, meanKl, int8.weightBytes(),
+                reference.weightBytes());
+        assertTrue(positions >= 1000);
+        assertTrue(agreement >= 0.98, what + ": top-1 agreement " + agreement);
+        assertTrue(meanKl <= 0.01, what + ": mean KL " + meanKl);
+        assertTrue(int8.weightBytes() < reference.weightBytes());
     }
 
     /** KL(p ‖ q) from log-probabilities, in nats. */
