@@ -64,12 +64,7 @@ public class Int8KernelBenchmark {
     }
 
     /** Random int8 weights (all 255 values but -128) and positive scales of a real model's size. */
-    public abstract static class Linear {
-        Arena arena;
-        Backend.LinearWeights[] weights;
-        float[] x;
-        float[] y;
-        int next;
+    public abstract static class Linear extends KernelBenchmark.Linear {
 
         void prepare(Choice choice, int copies, int[] partRows, int tokens) {
             arena = Arena.ofShared();
@@ -96,22 +91,7 @@ public class Int8KernelBenchmark {
                 }
                 weights[c] = choice.backend.packedLinear(parts, null);
             }
-            x = new float[tokens * cols];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) random.nextDouble(-1, 1);
-            }
-            y = new float[tokens * out];
-        }
-
-        Backend.LinearWeights nextWeights() {
-            Backend.LinearWeights w = weights[next];
-            next = next + 1 == weights.length ? 0 : next + 1;
-            return w;
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            arena.close();
+            activations(random, tokens, out);
         }
     }
 

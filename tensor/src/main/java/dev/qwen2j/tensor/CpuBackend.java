@@ -196,11 +196,7 @@ public final class CpuBackend implements Backend {
         if (weights instanceof PackedLinear packed) {
             checkLength("x", x, (long) tokens * packed.inFeatures());
             checkLength("y", y, (long) tokens * packed.outFeatures());
-            if (tokens == 1) {
-                packedDecode(packed, packed.decode(), x, y);
-            } else {
-                packedPrefill(packed, x, y, tokens);
-            }
+            packedLinear(packed, packed.decode(), x, y, tokens);
             return;
         }
         if (!(weights instanceof CpuLinear linear)) {
@@ -224,24 +220,12 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    /** One token: the input prepared once on this thread, then every part in one pass and one hand-off. */
-    private <I> void packedDecode(PackedLinear linear, PackedKernels<I> decode, float[] x, float[] y) {
-        I input = decode.prepare(x, linear.inFeatures());
-        parallel.forRange(linear.outFeatures(), ROW_ALIGN, (from, to) -> {
-            PackedMatrix[] parts = linear.parts();
-            int[] starts = linear.starts();
-            for (int p = 0; p < parts.length; p++) {
-                int lo = Math.max(from, starts[p]);
-                int hi = Math.min(to, starts[p + 1]);
-                if (lo < hi) {
-                    decode.matvec(parts[p], lo - starts[p], hi - starts[p], input, y, starts[p], linear.bias());
-                }
-            }
-        });
-    }
-
-    /** A block of tokens: blocks of rows dequantized once into the F32 register-blocked micro-kernel. */
-    private void packedPrefill(PackedLinear linear, float[] x, float[] y, int tokens) {
+    /**
+     * One token: the input prepared once on this thread, then every part in one pass and one hand-off. A block of
+     * tokens: blocks of rows dequantized once into the F32 register-blocked micro-kernel.
+     */
+    private <I> void packedLinear(PackedLinear linear, PackedKernels<I> decode, float[] x, float[] y, int tokens) {
+        I input = tokens == 1 ? decode.prepare(x, linear.inFeatures()) : null;
         int out = linear.outFeatures();
         parallel.forRange(out, ROW_ALIGN, (from, to) -> {
             PackedMatrix[] parts = linear.parts();
@@ -249,7 +233,9 @@ public final class CpuBackend implements Backend {
             for (int p = 0; p < parts.length; p++) {
                 int lo = Math.max(from, starts[p]);
                 int hi = Math.min(to, starts[p + 1]);
-                if (lo < hi) {
+                if (lo < hi && tokens == 1) {
+                    decode.matvec(parts[p], lo - starts[p], hi - starts[p], input, y, starts[p], linear.bias());
+                } else if (lo < hi) {
                     kernels.matmulPacked(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
                             linear.bias());
                 }
