@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 /**
  * The {@code quantization_config} of a Hugging Face folder in neuralmagic's compressed-tensors layout, as far as
  * qwen2j runs it: {@code quant_method: "compressed-tensors"}, format {@code int-quantized} (or its alias
- * {@code naive-quantized}), status {@code compressed}, config groups of symmetric 8-bit integer weights with strategy
+ * {@code naive-quantized}; or {@code pack-quantized}, four 8-bit values per int32, unpacked to int8 on load), status
+ * {@code compressed}, config groups of symmetric 8-bit integer weights with strategy
  * {@code channel}, {@code group} or {@code tensor}, each Linear matched by its {@code targets} ({@code Linear}, a
  * module name, or {@code re:} a regular expression matched at the start of the name) unless the {@code ignore} list
  * matches it. Input activations may be dynamic symmetric int8 (W8A8): qwen2j computes those matrices with its own
@@ -29,7 +30,7 @@ import java.util.regex.Pattern;
  *
  * @param groups  the config groups in file order (the first one that matches a module wins)
  * @param ignore  module names or {@code re:} patterns that stay float
- * @param format  {@code int-quantized} or {@code naive-quantized}
+ * @param format  {@code int-quantized}, {@code naive-quantized} or {@code pack-quantized}
  */
 public record CompressedTensors(List<Group> groups, List<String> ignore, String format) {
 
@@ -37,7 +38,9 @@ public record CompressedTensors(List<Group> groups, List<String> ignore, String 
     public static final String FIELD = "quantization_config";
     public static final String QUANT_METHOD = "compressed-tensors";
     public static final String FORMAT = "int-quantized";
-    private static final Set<String> FORMATS = Set.of(FORMAT, "naive-quantized");
+    /** Four 8-bit values per int32 ({@code weight_packed}), as W8A16 checkpoints are often published; unpacked on load. */
+    public static final String PACKED_FORMAT = "pack-quantized";
+    private static final Set<String> FORMATS = Set.of(FORMAT, "naive-quantized", PACKED_FORMAT);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** How one group of Linear modules stores its weights. */
@@ -48,7 +51,7 @@ public record CompressedTensors(List<Group> groups, List<String> ignore, String 
      *
      * @param groupSize inputs per scale for {@link Strategy#GROUP}; 0 otherwise
      */
-    public record Group(String name, List<String> targets, Strategy strategy, int groupSize) {
+    public record Group(String name, List<String> targets, Strategy strategy, int groupSize, boolean packed) {
     }
 
     /** The quantization config in {@code folder/config.json}, or empty when the model is not quantized. */
@@ -79,8 +82,8 @@ public record CompressedTensors(List<Group> groups, List<String> ignore, String 
         }
         String format = f.text(config, "format", "dense");
         if (!FORMATS.contains(format)) {
-            throw f.error("format", "'" + format + "' is not supported; qwen2j reads \"" + FORMAT + "\" (int8 values"
-                    + " stored as I8 tensors)");
+            throw f.error("format", "'" + format + "' is not supported; qwen2j reads \"" + FORMAT + "\" (I8 tensors)"
+                    + " and 8-bit \"" + PACKED_FORMAT + "\"");
         }
         String status = f.text(config, "quantization_status", "compressed");
         if (!"compressed".equals(status)) {
@@ -101,12 +104,12 @@ public record CompressedTensors(List<Group> groups, List<String> ignore, String 
         }
         List<Group> groups = new ArrayList<>();
         for (Map.Entry<String, JsonNode> entry : groupsNode.properties()) {
-            groups.add(group(entry.getKey(), entry.getValue(), f, "config_groups." + entry.getKey() + "."));
+            groups.add(group(entry.getKey(), entry.getValue(), format, f, "config_groups." + entry.getKey() + "."));
         }
         return new CompressedTensors(List.copyOf(groups), f.strings(config, "ignore", ""), format);
     }
 
-    private static Group group(String name, JsonNode scheme, Fields f, String at) throws IOException {
+    private static Group group(String name, JsonNode scheme, String format, Fields f, String at) throws IOException {
         if (!scheme.isObject()) {
             throw f.error(at.substring(0, at.length() - 1), "must be a JSON object");
         }
@@ -163,7 +166,8 @@ public record CompressedTensors(List<Group> groups, List<String> ignore, String 
         if (targets.isEmpty()) {
             throw f.error(at + "targets", "missing or empty");
         }
-        return new Group(name, targets, strategy, strategy == Strategy.GROUP ? groupSize : 0);
+        String stored = groupFormat != null ? groupFormat : format; // newer files name a format per group
+        return new Group(name, targets, strategy, strategy == Strategy.GROUP ? groupSize : 0, PACKED_FORMAT.equals(stored));
     }
 
     /** num_bits 8, type int, symmetric: what qwen2j computes with. */

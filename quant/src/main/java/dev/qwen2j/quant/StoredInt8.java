@@ -11,7 +11,9 @@ import java.util.Arrays;
 
 /**
  * Reads one Linear module's int8 weights from a compressed-tensors checkpoint: {@code <module>.weight} (I8,
- * {@code [out, in]}, used in place, mapped) and {@code <module>.weight_scale} (F32, BF16 or F16; {@code [out, 1]} for
+ * {@code [out, in]}, used in place, mapped), or for {@code pack-quantized} {@code <module>.weight_packed} (I32
+ * {@code [out, ceil(in / 4)]}, each int32 four values + 128 from its low byte up, unpacked here into int8) with
+ * {@code <module>.weight_shape}; and {@code <module>.weight_scale} (F32, BF16 or F16; {@code [out, 1]} for
  * channel, {@code [out, in / group_size]} for group, {@code [1]} for tensor), converted to F32. A
  * {@code weight_zero_point} must be all zeros (symmetric); a {@code weight_g_idx} (activation order) is refused.
  */
@@ -26,6 +28,9 @@ public final class StoredInt8 {
     /** The int8 matrix of {@code module} ({@code [rows, cols]} by config.json), stored as {@code group} says. */
     public static Int8Matrix load(Checkpoint checkpoint, String module, CompressedTensors.Group group, int rows, int cols)
             throws IOException {
+        if (group.packed()) {
+            return unpack(checkpoint, module, group, rows, cols);
+        }
         MappedTensor weight = require(checkpoint, module + ".weight", group);
         if (weight.dtype() != DType.I8) {
             throw new IOException(weight.file() + ": tensor " + weight.name() + " has dtype " + weight.dtype()
@@ -35,6 +40,44 @@ public final class StoredInt8 {
             throw new IOException(weight.file() + ": tensor " + weight.name() + " has shape " + Arrays.toString(weight.shape())
                     + " but config.json implies [" + rows + ", " + cols + "]");
         }
+        return new Int8Matrix(weight.name(), weight.data(), scales(checkpoint, module, group, weight, rows, cols),
+                rows, cols, groupSize(weight, group, cols));
+    }
+
+    /** pack-quantized, 8 bits: four unsigned bytes (value + 128) per int32, little-endian, rows padded to whole int32s. */
+    private static Int8Matrix unpack(Checkpoint checkpoint, String module, CompressedTensors.Group group, int rows,
+                                     int cols) throws IOException {
+        MappedTensor packed = require(checkpoint, module + ".weight_packed", group);
+        long packedCols = (cols + 3) / 4;
+        if (packed.dtype() != DType.I32 || !Arrays.equals(packed.shape(), new long[]{rows, packedCols})) {
+            throw new IOException(packed.file() + ": tensor " + packed.name() + " is " + packed.dtype() + " "
+                    + Arrays.toString(packed.shape()) + " but 8-bit pack-quantized [" + rows + ", " + cols
+                    + "] is I32 [" + rows + ", " + packedCols + "]");
+        }
+        MappedTensor shape = require(checkpoint, module + ".weight_shape", group);
+        if (shape.elementCount() != 2 || shape.dtype() != DType.I32 && shape.dtype() != DType.I64
+                || element(shape, 0) != rows || element(shape, 1) != cols) {
+            throw new IOException(shape.file() + ": tensor " + shape.name() + " does not hold [" + rows + ", " + cols + "]");
+        }
+        int groupSize = groupSize(packed, group, cols);
+        float[] scales = scales(checkpoint, module, group, packed, rows, cols);
+        MemorySegment values = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols, 64);
+        MemorySegment source = packed.data();
+        for (long r = 0; r < rows; r++) {
+            for (long k = 0; k < cols; k++) {
+                byte unsigned = source.get(ValueLayout.JAVA_BYTE, r * packedCols * 4 + k);
+                values.set(ValueLayout.JAVA_BYTE, r * cols + k, (byte) (unsigned ^ 0x80)); // u - 128
+            }
+        }
+        return new Int8Matrix(module + ".weight", values, scales, rows, cols, groupSize);
+    }
+
+    private static long element(MappedTensor t, int i) {
+        return t.dtype() == DType.I64 ? t.data().get(ValueLayout.JAVA_LONG_UNALIGNED, 8L * i)
+                : t.data().get(ValueLayout.JAVA_INT_UNALIGNED, 4L * i);
+    }
+
+    private static int groupSize(MappedTensor weight, CompressedTensors.Group group, int cols) throws IOException {
         int groupSize = switch (group.strategy()) {
             case GROUP -> group.groupSize();
             case CHANNEL, TENSOR -> cols;
@@ -43,6 +86,13 @@ public final class StoredInt8 {
             throw new IOException(weight.file() + ": tensor " + weight.name() + ": quantization_config.config_groups."
                     + group.name() + ".weights.group_size " + groupSize + " does not divide its rows of " + cols);
         }
+        return groupSize;
+    }
+
+    /** {@code <module>.weight_scale} as F32, checked against the strategy; zero points and g_idx checked too. */
+    private static float[] scales(Checkpoint checkpoint, String module, CompressedTensors.Group group, MappedTensor weight,
+                                  int rows, int cols) throws IOException {
+        int groupSize = groupSize(weight, group, cols);
         MappedTensor scale = require(checkpoint, module + ".weight_scale", group);
         long[] expected = switch (group.strategy()) {
             case GROUP -> new long[]{rows, cols / groupSize};
@@ -70,8 +120,7 @@ public final class StoredInt8 {
         if (checkpoint.find(module + ".weight_g_idx").isPresent()) {
             throw new IOException(checkpoint.path() + ": tensor " + module + ".weight_g_idx: activation ordering is not supported");
         }
-        MemorySegment data = weight.data();
-        return new Int8Matrix(weight.name(), data, scales, rows, cols, groupSize);
+        return scales;
     }
 
     private static MappedTensor require(Checkpoint checkpoint, String name, CompressedTensors.Group group) throws IOException {

@@ -125,7 +125,7 @@ class CompressedTensorsTest {
     @Test
     void unsupportedConfigsNameTheirField() {
         assertRefused(c -> c.put("quant_method", "gptq"), "quantization_config.quant_method");
-        assertRefused(c -> c.put("format", "pack-quantized"), "quantization_config.format");
+        assertRefused(c -> c.put("format", "float-quantized"), "quantization_config.format");
         assertRefused(c -> c.put("quantization_status", "frozen"), "quantization_config.quantization_status");
         assertRefused(c -> c.putObject("kv_cache_scheme").put("num_bits", 8), "quantization_config.kv_cache_scheme");
         assertRefused(c -> weights(c).put("num_bits", 4), "config_groups.group_0.weights.num_bits");
@@ -199,7 +199,7 @@ class CompressedTensorsTest {
         Int8FolderWriter.write(randomModel(true), good, Quantization.INT8, 1, QuantizationProgress.NONE);
         CompressedTensors config = CompressedTensors.read(good).orElseThrow();
         CompressedTensors.Group odd = new CompressedTensors.Group("group_0", List.of("Linear"),
-                CompressedTensors.Strategy.GROUP, 24);
+                CompressedTensors.Strategy.GROUP, 24, false);
         try (Checkpoint c = Checkpoint.open(good)) {
             IOException e = assertThrows(IOException.class, () -> StoredInt8.load(c, Q, odd, 64, 64));
             assertTrue(e.getMessage().contains("group_size 24 does not divide"), e.getMessage());
