@@ -5,6 +5,7 @@ import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.safetensors.Checkpoint;
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.core.safetensors.MappedTensor;
+import dev.qwen2j.quant.CompressedTensors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -80,6 +81,7 @@ public final class InspectCommand implements Callable<Integer> {
             if (config != null) {
                 printConfig(out, config);
                 printDefaults(out, defaults);
+                printQuantization(out, configFolder);
             } else {
                 out.printf("config      none (no %s next to the file)%n", Qwen2Config.FILE);
             }
@@ -107,6 +109,28 @@ public final class InspectCommand implements Callable<Integer> {
                 c.tieWordEmbeddings() ? "yes" : "no",
                 c.useSlidingWindow() ? c.slidingWindow() + " (" + c.maxWindowLayers() + " layers)" : "off",
                 orUnset(c.torchDtype()), orUnset(c.bosTokenId()), Arrays.toString(c.eosTokenIds()));
+    }
+
+    /** The compressed-tensors quantization of the folder, or why qwen2j would refuse it. */
+    private static void printQuantization(PrintWriter out, Path folder) {
+        String description;
+        try {
+            description = CompressedTensors.read(folder).map(InspectCommand::describe).orElse("none (float weights)");
+        } catch (IOException e) {
+            description = "unsupported: " + e.getMessage();
+        }
+        out.printf("quantization %s%n", description);
+    }
+
+    private static String describe(CompressedTensors q) {
+        StringBuilder text = new StringBuilder("compressed-tensors " + q.format() + ":");
+        for (CompressedTensors.Group g : q.groups()) {
+            text.append(' ').append(g.name()).append(" int8 ")
+                    .append(g.strategy() == CompressedTensors.Strategy.GROUP ? "group-" + g.groupSize()
+                            : g.strategy().name().toLowerCase(java.util.Locale.ROOT))
+                    .append(" (targets ").append(String.join(", ", g.targets())).append(")");
+        }
+        return text.append(", ignore ").append(q.ignore()).toString();
     }
 
     private static void printDefaults(PrintWriter out, GenerationDefaults d) {

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                QuantizeCommand.class,
                 SynthCommand.class,
                 TokenizeCommand.class,
                 TemplateCommand.class,

@@ -3,6 +3,7 @@ package dev.qwen2j.examples;
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.model.Model;
 import dev.qwen2j.model.ModelOptions;
+import dev.qwen2j.quant.Quantization;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -26,6 +27,10 @@ final class ModelSource {
                     + "one scale per head and position).")
     String kvCache;
 
+    @Option(names = "--quantize", paramLabel = "TYPE",
+            description = "Quantize the float weights while loading: int8 (groups of 32, lm_head included).")
+    String quantize;
+
     /** What loading took, in milliseconds, for statistics. */
     long loadMillis;
 
@@ -35,12 +40,15 @@ final class ModelSource {
     /** Resolves {@code --model} and loads it with {@code contextLength} (0 = the model's default). */
     Model load(int contextLength, PrintWriter err) throws IOException {
         checkThreads();
+        Quantization quantization = quantization();
         long start = System.nanoTime();
-        try (var indicator = LoadingIndicator.start("loading " + model, err)) {
+        // Quantizing shows its own progress bar; otherwise only the time is known.
+        try (var indicator = quantization == null ? LoadingIndicator.start("loading " + model, err) : null;
+             var bar = new QuantizeProgressBar("int8")) {
             folder = ModelPaths.resolve(model);
             ModelOptions options = ModelOptions.builder().threads(threads).contextLength(contextLength)
-                    .kvCacheType(kvCacheType()).build();
-            Model loaded = Model.load(folder, options);
+                    .kvCacheType(kvCacheType()).quantize(quantization).build();
+            Model loaded = Model.load(folder, options, bar);
             loadMillis = (System.nanoTime() - start) / 1_000_000;
             return loaded;
         }
@@ -63,6 +71,17 @@ final class ModelSource {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--threads: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code --quantize}: null when absent. */
+    private Quantization quantization() {
+        if (quantize == null) {
+            return null;
+        }
+        if (!"int8".equals(quantize)) {
+            throw new IllegalArgumentException("--quantize " + quantize + ": only int8 is supported");
+        }
+        return Quantization.INT8;
     }
 
     /**

@@ -29,16 +29,38 @@ class BenchCommandTest {
         JsonNode json = new ObjectMapper().readTree(lines.getFirst());
         List<String> keys = new ArrayList<>();
         json.fieldNames().forEachRemaining(keys::add);
-        assertEquals(List.of("backend", "kv_cache", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
+        assertEquals(List.of("backend", "weights", "kv_cache", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
                 "read_bandwidth_gb_s", "decode_roofline_pct"), keys);
         assertTrue(json.get("backend").asText().matches("cpu-(vector(128|256|512)|scalar)"), json.toString());
+        assertEquals("bf16", json.get("weights").asText());
         assertEquals("f32", json.get("kv_cache").asText());
-        for (String key : keys.subList(2, keys.size())) {
+        for (String key : keys.subList(3, keys.size())) {
             assertTrue(json.get(key).isNumber() && json.get(key).asDouble() >= 0, key + " = " + json.get(key));
         }
         assertTrue(json.get("decode_tok_s").asDouble() > 0 && json.get("read_bandwidth_gb_s").asDouble() > 0);
         // 2 layers × (K and V) × 2 KV heads × 20 positions, in one 32-position page × head_dim 16 × 4 bytes
         assertEquals(2 * 2 * 2 * 32 * 16 * 4, json.get("kv_bytes").asLong());
+    }
+
+    @Test
+    void quantizeInt8ReportsInt8WeightsAndFewerBytes() throws Exception {
+        Path model = RandomQwen2Checkpoint.builder().hiddenSize(64).layers(1).vocabSize(151936).write(temp.resolve("q"));
+        String[] common = {"bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "2",
+                "--warmup", "0", "--runs", "1", "--threads", "1"};
+        Cli bf16 = Cli.run(common);
+        List<String> withQuantize = new ArrayList<>(List.of(common));
+        withQuantize.addAll(List.of("--quantize", "int8"));
+        Cli int8 = Cli.run(withQuantize.toArray(String[]::new));
+        assertEquals(0, int8.exitCode(), int8.err());
+        JsonNode a = new ObjectMapper().readTree(bf16.out());
+        JsonNode b = new ObjectMapper().readTree(int8.out());
+        assertEquals("int8", b.get("weights").asText());
+        assertTrue(b.get("weight_bytes").asLong() < 0.6 * a.get("weight_bytes").asLong(), a + " vs " + b);
+
+        withQuantize.set(withQuantize.size() - 1, "int4");
+        Cli unsupported = Cli.run(withQuantize.toArray(String[]::new));
+        assertEquals(1, unsupported.exitCode());
+        assertTrue(unsupported.oneErrorLine() && unsupported.err().contains("--quantize int4"), unsupported.err());
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.qwen2j.model.GenerationOptions;
 import dev.qwen2j.model.GenerationResult;
 import dev.qwen2j.model.Model;
 import dev.qwen2j.model.ModelOptions;
+import dev.qwen2j.quant.Quantization;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,20 +31,46 @@ class DemoModelAdditionTest {
 
     @Test
     void answersOneHundredRandomSumsCorrectly() throws Exception {
+        try (Model model = Model.load(DemoModel.unpackInto(cache))) {
+            assertAllSumsRight(model);
+        }
+    }
+
+    /** The same 100 sums, all right, with the demo model quantized to int8 (groups of 32, lm_head too) at load. */
+    @Test
+    void answersTheSameSumsQuantizedToInt8AtLoad() throws Exception {
+        try (Model model = Model.load(DemoModel.unpackInto(cache),
+                ModelOptions.builder().quantize(Quantization.INT8).build())) {
+            assertEquals("int8", model.weightsFormat());
+            assertAllSumsRight(model);
+        }
+    }
+
+    /** And quantized ahead of time by {@code qwen2j quantize}, then loaded as a compressed-tensors folder. */
+    @Test
+    void answersTheSameSumsFromAQuantizedFolder() throws Exception {
+        Path out = cache.resolve("demo-int8");
+        Cli cli = Cli.run("quantize", "--model", DemoModel.unpackInto(cache).toString(), "--out", out.toString());
+        assertEquals(0, cli.exitCode(), cli.err());
+        try (Model model = Model.load(out)) {
+            assertEquals("int8", model.weightsFormat());
+            assertAllSumsRight(model);
+        }
+    }
+
+    private static void assertAllSumsRight(Model model) {
         Random random = new Random(20260611);
         GenerationOptions options = GenerationOptions.builder().temperature(0).maxTokens(96).build();
         List<String> wrong = new ArrayList<>();
-        try (Model model = Model.load(DemoModel.unpackInto(cache))) {
-            for (int i = 0; i < 100; i++) {
-                int a = random.nextInt(10_000);
-                int b = random.nextInt(10_000);
-                GenerationResult result = model.generate("What is " + a + "+" + b + "?", options, text -> { });
-                String text = result.text();
-                int think = text.indexOf("</think>");
-                String answer = think < 0 ? "" : text.substring(think + "</think>".length()).strip();
-                if (!answer.equals(String.valueOf(a + b)) || result.finishReason() != FinishReason.EOS) {
-                    wrong.add(a + "+" + b + " → " + text.replace("\n", "\\n") + " (" + result.finishReason() + ")");
-                }
+        for (int i = 0; i < 100; i++) {
+            int a = random.nextInt(10_000);
+            int b = random.nextInt(10_000);
+            GenerationResult result = model.generate("What is " + a + "+" + b + "?", options, text -> { });
+            String text = result.text();
+            int think = text.indexOf("</think>");
+            String answer = think < 0 ? "" : text.substring(think + "</think>".length()).strip();
+            if (!answer.equals(String.valueOf(a + b)) || result.finishReason() != FinishReason.EOS) {
+                wrong.add(a + "+" + b + " → " + text.replace("\n", "\\n") + " (" + result.finishReason() + ")");
             }
         }
         assertTrue(wrong.isEmpty(), wrong.size() + " wrong:\n" + String.join("\n", wrong));

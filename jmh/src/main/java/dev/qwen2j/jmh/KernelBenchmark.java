@@ -108,6 +108,11 @@ public class KernelBenchmark {
                 }
                 weights[c] = backend.linear(parts, bias ? biases : null);
             }
+            activations(random, tokens, out);
+        }
+
+        /** Random inputs for {@code tokens} tokens, and room for {@code out} outputs each. */
+        void activations(SplittableRandom random, int tokens, int out) {
             x = new float[tokens * HIDDEN];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextDouble(-1, 1);

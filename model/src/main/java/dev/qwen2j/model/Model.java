@@ -7,6 +7,8 @@ import dev.qwen2j.core.safetensors.Checkpoint;
 import dev.qwen2j.core.sampling.Sampler;
 import dev.qwen2j.core.tokenizer.StreamingDecoder;
 import dev.qwen2j.core.tokenizer.Tokenizer;
+import dev.qwen2j.quant.CompressedTensors;
+import dev.qwen2j.quant.QuantizationProgress;
 import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.CpuBackend;
 
@@ -95,12 +97,25 @@ public final class Model implements AutoCloseable {
      *                                  fit in this machine's memory (the message gives the limit)
      */
     public static Model load(Path folder, ModelOptions options) throws IOException {
+        return load(folder, options, QuantizationProgress.NONE);
+    }
+
+    /**
+     * Loads the model in {@code folder}, telling {@code progress} how quantizing at load ({@link ModelOptions#quantize()})
+     * advances. A compressed-tensors int8 folder is recognised from its config.json and mapped as it is.
+     *
+     * @throws IOException when the folder, a config, the tokenizer or the weights are missing or malformed, or the
+     *                     quantization config asks for what qwen2j does not run; the message names the file and the
+     *                     field or tensor
+     */
+    public static Model load(Path folder, ModelOptions options, QuantizationProgress progress) throws IOException {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(progress, "progress");
         // A pending interrupt closes every file channel this thread opens (ClosedByInterruptException).
         boolean interrupted = Thread.interrupted();
         try {
-            return loadUninterrupted(folder, options);
+            return loadUninterrupted(folder, options, progress);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -108,7 +123,8 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    private static Model loadUninterrupted(Path folder, ModelOptions options) throws IOException {
+    private static Model loadUninterrupted(Path folder, ModelOptions options, QuantizationProgress progress)
+            throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new IOException(folder + ": " + (Files.exists(folder) ? "not a folder" : "no such folder")
                     + " (expected a Hugging Face model folder with config.json and *.safetensors)");
@@ -129,7 +145,8 @@ public final class Model implements AutoCloseable {
             ChatTemplate chatTemplate = ChatTemplate.load(folder);
             checkpoint = Checkpoint.open(folder);
             backend = CpuBackend.create(options.threads(), options.vectorBits());
-            Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, backend);
+            CompressedTensors stored = CompressedTensors.read(folder).orElse(null);
+            Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, backend, stored, options.quantize(), progress);
             Tokenizer tokenizer = await(tokenizerLoad);
             return new Model(folder, config, generationDefaults, tokenizer, chatTemplate, checkpoint, backend,
                     new Qwen2(config, weights, backend), options);
@@ -249,6 +266,14 @@ public final class Model implements AutoCloseable {
      */
     public long weightBytes() {
         return qwen2.weights().bytesPerToken();
+    }
+
+    /**
+     * The format the linear maps compute with: {@code int8} when they are int8 (stored so or quantized at load), else
+     * the checkpoint's float type ({@code bf16}, {@code f16}, {@code f32}).
+     */
+    public String weightsFormat() {
+        return qwen2.weights().format();
     }
 
     /** Bytes of the KV cache of one session at the configured context length. */

@@ -1,6 +1,7 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.quant.Quantization;
 import dev.qwen2j.tensor.VectorBits;
 
 /**
@@ -16,8 +17,10 @@ import dev.qwen2j.tensor.VectorBits;
  *                      plus one F32 scale per head and position)
  * @param vectorBits    128, 256 or 512 to force the Vector API kernels' width; {@code 0} = the one
  *                      {@code -Dqwen2j.vector.bits} forces, else the platform's preferred width
+ * @param quantize      quantize the float linear maps to int8 while loading (e.g. {@link Quantization#INT8}); null
+ *                      keeps the folder's own formats (a compressed-tensors int8 folder is int8 either way)
  */
-public record ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits) {
+public record ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits, Quantization quantize) {
 
     /** The default cap on the context length when none is chosen. */
     public static final int DEFAULT_MAX_CONTEXT = 32768;
@@ -69,6 +72,7 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
         private int contextLength;
         private DType kvCacheType = DType.F32;
         private int vectorBits = VectorBits.DEFAULT;
+        private Quantization quantize;
 
         private Builder() {
         }
@@ -97,8 +101,14 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
             return this;
         }
 
+        /** Quantize float linear maps to int8 at load ({@link Quantization#INT8}); null (the default) does not. */
+        public Builder quantize(Quantization quantize) {
+            this.quantize = quantize;
+            return this;
+        }
+
         public ModelOptions build() {
-            return new ModelOptions(threads, contextLength, kvCacheType, vectorBits);
+            return new ModelOptions(threads, contextLength, kvCacheType, vectorBits, quantize);
         }
     }
 }

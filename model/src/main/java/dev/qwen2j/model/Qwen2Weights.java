@@ -4,6 +4,13 @@ import dev.qwen2j.core.safetensors.Checkpoint;
 import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.core.safetensors.MappedTensor;
+import dev.qwen2j.quant.CompressedTensors;
+import dev.qwen2j.quant.Int8Matrix;
+import dev.qwen2j.quant.Int8Quantizer;
+import dev.qwen2j.quant.QuantizationProgress;
+import dev.qwen2j.quant.QuantizeJobs;
+import dev.qwen2j.quant.Quantization;
+import dev.qwen2j.quant.StoredInt8;
 import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.Backend.LinearWeights;
 import dev.qwen2j.tensor.Tensor;
@@ -14,17 +21,19 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The weights of a Qwen2 model as typed views over the mapped checkpoint: nothing is copied. q/k/v are stacked into
- * one linear map (one pass over the input for all three), gate/up into another; a tied model's lm_head is the
- * embedding matrix itself.
+ * The weights of a Qwen2 model as typed views over the mapped checkpoint: nothing is copied, except what is quantized
+ * at load. q/k/v are stacked into one linear map (one pass over the input for all three), gate/up into another; a tied
+ * model's lm_head is the embedding matrix itself (or, quantized, an int8 copy of it; the lookup stays float).
  *
  * @param embedTokens   {@code model.embed_tokens.weight}, [vocab, hidden]
  * @param layers        one entry per decoder layer
  * @param norm          {@code model.norm.weight}, [1, hidden]
  * @param lmHead        {@code lm_head.weight}, or the embedding matrix when tied
  * @param bytesPerToken bytes a decode step reads: every layer, the final norm and the lm_head
+ * @param format        the linear maps' weights: {@code int8} when any is int8, else the embedding's dtype ({@code bf16}, ...)
  */
-record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearWeights lmHead, long bytesPerToken) {
+record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearWeights lmHead, long bytesPerToken,
+                    String format) {
 
     /**
      * One decoder layer.
@@ -40,47 +49,52 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
                  LinearWeights gateUp, LinearWeights down) {
     }
 
-    /** Views every tensor the config calls for, checking names, shapes and dtypes; prepares them for {@code backend}. */
+    /** Loads float weights as they are stored; see {@link #load(Checkpoint, Qwen2Config, Backend, CompressedTensors, Quantization, QuantizationProgress)}. */
     static Qwen2Weights load(Checkpoint checkpoint, Qwen2Config config, Backend backend) throws IOException {
-        Views views = new Views(checkpoint);
+        return load(checkpoint, config, backend, null, null, QuantizationProgress.NONE);
+    }
+
+    /**
+     * Views every tensor the config calls for, checking names, shapes and dtypes; prepares them for {@code backend}.
+     *
+     * @param stored   the folder's compressed-tensors config, or null when it stores float weights
+     * @param quantize quantize the remaining float linear maps to int8 (in parallel, reporting to {@code progress}), or null
+     */
+    static Qwen2Weights load(Checkpoint checkpoint, Qwen2Config config, Backend backend, CompressedTensors stored,
+                             Quantization quantize, QuantizationProgress progress) throws IOException {
+        Views views = new Views(checkpoint, config, backend, stored, quantize);
         int hidden = config.hiddenSize();
         int qDim = config.numAttentionHeads() * config.headDim();
         int kvDim = config.numKeyValueHeads() * config.headDim();
         int intermediate = config.intermediateSize();
 
-        Tensor embedTokens = views.matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
+        Tensor embedTokens = views.floatMatrix("model.embed_tokens.weight", config.vocabSize(), hidden);
         List<Layer> layers = new ArrayList<>(config.numHiddenLayers());
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
             Tensor inputNorm = views.vector(p + "input_layernorm.weight", hidden);
-            LinearWeights qkv = backend.linear(
-                    List.of(views.matrix(p + "self_attn.q_proj.weight", qDim, hidden),
-                            views.matrix(p + "self_attn.k_proj.weight", kvDim, hidden),
-                            views.matrix(p + "self_attn.v_proj.weight", kvDim, hidden)),
+            LinearWeights qkv = views.linear(
+                    List.of(p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"),
+                    new int[]{qDim, kvDim, kvDim}, hidden,
                     List.of(views.vector(p + "self_attn.q_proj.bias", qDim),
                             views.vector(p + "self_attn.k_proj.bias", kvDim),
                             views.vector(p + "self_attn.v_proj.bias", kvDim)));
-            LinearWeights outputProjection = backend.linear(
-                    List.of(views.matrix(p + "self_attn.o_proj.weight", hidden, qDim)), null);
+            LinearWeights outputProjection = views.linear(List.of(p + "self_attn.o_proj"), new int[]{hidden}, qDim, null);
             Tensor postAttentionNorm = views.vector(p + "post_attention_layernorm.weight", hidden);
-            LinearWeights gateUp = backend.linear(
-                    List.of(views.matrix(p + "mlp.gate_proj.weight", intermediate, hidden),
-                            views.matrix(p + "mlp.up_proj.weight", intermediate, hidden)), null);
-            LinearWeights down = backend.linear(
-                    List.of(views.matrix(p + "mlp.down_proj.weight", hidden, intermediate)), null);
+            LinearWeights gateUp = views.linear(List.of(p + "mlp.gate_proj", p + "mlp.up_proj"),
+                    new int[]{intermediate, intermediate}, hidden, null);
+            LinearWeights down = views.linear(List.of(p + "mlp.down_proj"), new int[]{hidden}, intermediate, null);
             layers.add(new Layer(inputNorm, qkv, outputProjection, postAttentionNorm, gateUp, down));
         }
         Tensor norm = views.vector("model.norm.weight", hidden);
         refuseUnusedLayers(checkpoint, config.numHiddenLayers());
 
-        Tensor lmHeadMatrix = config.tieWordEmbeddings()
-                ? embedTokens
-                : views.matrix("lm_head.weight", config.vocabSize(), hidden);
-        // A decode step reads every matrix once, except the embedding table, of which it reads one row (when
-        // tied, the table is read in full as the lm_head, and counted once).
-        long bytesPerToken = views.bytes - (config.tieWordEmbeddings() ? 0 : bytes(embedTokens));
-        LinearWeights lmHead = backend.linear(List.of(lmHeadMatrix), null);
-        return new Qwen2Weights(embedTokens, List.copyOf(layers), norm, lmHead, bytesPerToken);
+        LinearWeights lmHead = config.tieWordEmbeddings()
+                ? views.tiedLmHead(embedTokens)
+                : views.linear(List.of("lm_head"), new int[]{config.vocabSize()}, hidden, null);
+        QuantizeJobs.run(views.jobs, backend.threads(), progress);
+        String format = views.int8 ? "int8" : embedTokens.dtype().name().toLowerCase(java.util.Locale.ROOT);
+        return new Qwen2Weights(embedTokens, List.copyOf(layers), norm, lmHead, views.bytes, format);
     }
 
     /**
@@ -112,21 +126,94 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
         return (long) t.rows() * t.cols() * t.dtype().byteSize();
     }
 
-    /** Looks tensors up by name and checks them against the config, with errors that name file and tensor. */
+    /**
+     * Looks tensors up by name and checks them against the config, with errors that name file and tensor; builds the
+     * linear maps in the format they are stored in or are to be quantized to, and counts the bytes a decode step reads.
+     */
     private static final class Views {
         private final Checkpoint checkpoint;
+        private final Backend backend;
+        private final CompressedTensors stored;
+        private final Quantization quantize;
+        private final List<QuantizeJobs.Job> jobs = new ArrayList<>();
         private long bytes;
+        private boolean int8;
 
-        Views(Checkpoint checkpoint) {
+        Views(Checkpoint checkpoint, Qwen2Config config, Backend backend, CompressedTensors stored, Quantization quantize) {
             this.checkpoint = checkpoint;
+            this.backend = backend;
+            this.stored = stored;
+            this.quantize = quantize;
         }
 
-        Tensor matrix(String name, int rows, int cols) throws IOException {
+        /**
+         * The Linear modules {@code modules} ({@code rows[i]} outputs each, {@code cols} inputs) stacked into one map:
+         * int8 when the folder stores them so or {@code quantize} asks for it, otherwise float.
+         */
+        LinearWeights linear(List<String> modules, int[] rows, int cols, List<Tensor> biases) throws IOException {
+            List<Int8Matrix> packed = new ArrayList<>();
+            List<Tensor> floats = new ArrayList<>();
+            for (int i = 0; i < modules.size(); i++) {
+                String module = modules.get(i);
+                var group = stored == null ? null : stored.groupFor(module).orElse(null);
+                if (group != null) {
+                    packed.add(StoredInt8.load(checkpoint, module, group, rows[i], cols));
+                } else {
+                    floats.add(floatMatrix(module + ".weight", rows[i], cols));
+                }
+            }
+            boolean quantizeHere = quantize != null && (quantize.lmHead() || !modules.equals(List.of("lm_head")));
+            if (!packed.isEmpty() && !floats.isEmpty() && !quantizeHere) {
+                throw new IOException(checkpoint.path() + ": " + floats.getFirst().name() + " is float but "
+                        + packed.getFirst().name() + " is int8; qwen2j fuses them into one map and needs one format"
+                        + " (quantize the rest with --quantize int8)");
+            }
+            if (!floats.isEmpty() && quantizeHere) {
+                for (Tensor t : floats) {
+                    packed.add(scheduleQuantization(t));
+                }
+                packed.sort(java.util.Comparator.comparingInt(m -> modules.indexOf(m.name().substring(0,
+                        m.name().length() - ".weight".length()))));
+                floats.clear();
+            }
+            if (floats.isEmpty()) {
+                int8 = true;
+                packed.forEach(m -> bytes += m.byteSize());
+                return backend.packedLinear(packed, biases);
+            }
+            floats.forEach(t -> bytes += Qwen2Weights.bytes(t));
+            return backend.linear(floats, biases);
+        }
+
+        /** The lm_head of a tied model: the embedding matrix, or an int8 copy of it when quantizing it. */
+        LinearWeights tiedLmHead(Tensor embedTokens) {
+            if (quantize != null && quantize.lmHead()) {
+                Int8Matrix lmHead = scheduleQuantization(embedTokens);
+                int8 = true;
+                bytes += lmHead.byteSize();
+                return backend.packedLinear(List.of(lmHead), null);
+            }
+            bytes += Qwen2Weights.bytes(embedTokens); // read in full as the lm_head, counted once
+            return backend.linear(List.of(embedTokens), null);
+        }
+
+        private Int8Matrix scheduleQuantization(Tensor t) {
+            int group = quantize.groupSizeFor(t.cols());
+            if (t.cols() % group != 0) {
+                throw new IllegalArgumentException(t.name() + ": group size " + group + " does not divide its rows of "
+                        + t.cols() + " inputs; choose another group size or channel");
+            }
+            Int8Matrix target = Int8Quantizer.allocate(t, group);
+            jobs.add(new QuantizeJobs.Job(t, target, DType.F32));
+            return target;
+        }
+
+        Tensor floatMatrix(String name, int rows, int cols) throws IOException {
             MappedTensor t = lookUp(name);
             if (t.shape().length != 2 || t.shape()[0] != rows || t.shape()[1] != cols) {
                 throw mismatch(t, "[" + rows + ", " + cols + "]");
             }
-            return view(t, rows, cols);
+            return new Tensor(t.name(), t.data(), t.dtype(), rows, cols);
         }
 
         Tensor vector(String name, int length) throws IOException {
@@ -134,7 +221,9 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
             if (t.shape().length != 1 || t.shape()[0] != length) {
                 throw mismatch(t, "[" + length + "]");
             }
-            return view(t, 1, length);
+            Tensor view = new Tensor(t.name(), t.data(), t.dtype(), 1, length);
+            bytes += Qwen2Weights.bytes(view);
+            return view;
         }
 
         private MappedTensor lookUp(String name) throws IOException {
@@ -142,15 +231,11 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
                     checkpoint.path() + ": tensor " + name + " is missing (config.json asks for it)"));
             if (t.dtype() != DType.F32 && t.dtype() != DType.BF16 && t.dtype() != DType.F16) {
                 throw new IOException(t.file() + ": tensor " + name + " has dtype " + t.dtype()
-                        + "; qwen2j reads F32, BF16 and F16 weights");
+                        + (t.dtype() == DType.I8 && stored == null
+                        ? "; int8 weights need a compressed-tensors quantization_config in config.json"
+                        : "; qwen2j reads F32, BF16 and F16 weights"));
             }
             return t;
-        }
-
-        private Tensor view(MappedTensor t, int rows, int cols) {
-            Tensor view = new Tensor(t.name(), t.data(), t.dtype(), rows, cols);
-            bytes += bytes(view);
-            return view;
         }
 
         private static IOException mismatch(MappedTensor t, String expected) {

@@ -32,6 +32,16 @@ public interface Backend extends AutoCloseable {
      */
     LinearWeights linear(List<Tensor> parts, List<Tensor> biases);
 
+    /**
+     * As {@link #linear(List, List)} for matrices of a packed format (int8): one call, one pass, one hand-off for
+     * all parts, which must share one format. A backend that cannot run the format says so.
+     *
+     * @throws UnsupportedOperationException when this backend has no kernels for the format
+     */
+    default LinearWeights packedLinear(List<? extends PackedMatrix> parts, List<Tensor> biases) {
+        throw new UnsupportedOperationException(name() + " cannot run packed weights such as " + parts.getFirst().name());
+    }
+
     /** {@code y[t, :] = W·x[t, :] + b} for {@code t < tokens}; x is {@code [tokens][in]}, y {@code [tokens][out]}. */
     void linear(LinearWeights weights, float[] x, float[] y, int tokens);
 

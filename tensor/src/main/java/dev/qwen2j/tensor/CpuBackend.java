@@ -131,27 +131,74 @@ public final class CpuBackend implements Backend {
             checkFloatType(part);
             starts[p + 1] = Math.addExact(starts[p], part.rows());
         }
-        float[] bias = null;
-        if (biases != null && biases.stream().anyMatch(Objects::nonNull)) {
-            bias = new float[starts[parts.size()]];
-            for (int p = 0; p < parts.size(); p++) {
-                Tensor b = biases.get(p);
-                if (b == null) {
-                    continue;
-                }
-                checkFloatType(b);
-                if ((long) b.rows() * b.cols() != parts.get(p).rows()) {
-                    throw new IllegalArgumentException(b.name() + ": " + b.rows() * (long) b.cols()
-                            + " bias values for the " + parts.get(p).rows() + " rows of " + parts.get(p).name());
-                }
-                System.arraycopy(Numbers.toFloats(b), 0, bias, starts[p], parts.get(p).rows());
-            }
-        }
+        List<String> names = parts.stream().map(Tensor::name).toList();
+        float[] bias = stackBiases(biases, names, starts);
         return new CpuLinear(parts.toArray(Tensor[]::new), starts, bias, in, starts[parts.size()]);
+    }
+
+    /** Parts stacked by rows as in {@link CpuLinear}; {@code decode} is the parts' shared format at this width. */
+    record PackedLinear(PackedMatrix[] parts, int[] starts, float[] bias, int inFeatures, int outFeatures,
+                        PackedKernels<?> decode) implements LinearWeights {
+    }
+
+    @Override
+    public LinearWeights packedLinear(List<? extends PackedMatrix> parts, List<Tensor> biases) {
+        Objects.requireNonNull(parts, "parts");
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("a linear map needs at least one weight matrix");
+        }
+        if (biases != null && biases.size() != parts.size()) {
+            throw new IllegalArgumentException("got " + biases.size() + " biases for " + parts.size() + " weight matrices");
+        }
+        PackedMatrix first = parts.getFirst();
+        PackedKernels<?> decode = first.decodeKernels(vectorBits());
+        int[] starts = new int[parts.size() + 1];
+        for (int p = 0; p < parts.size(); p++) {
+            PackedMatrix part = parts.get(p);
+            if (part.cols() != first.cols()) {
+                throw new IllegalArgumentException(part.name() + ": " + part.cols() + " columns, but "
+                        + first.name() + " has " + first.cols());
+            }
+            if (part.decodeKernels(vectorBits()) != decode) {
+                throw new IllegalArgumentException(part.name() + ": another format than " + first.name()
+                        + "; the parts of one linear map share one format");
+            }
+            starts[p + 1] = Math.addExact(starts[p], part.rows());
+        }
+        float[] bias = stackBiases(biases, parts.stream().map(PackedMatrix::name).toList(), starts);
+        return new PackedLinear(parts.toArray(PackedMatrix[]::new), starts, bias, first.cols(), starts[parts.size()], decode);
+    }
+
+    /** The biases of all parts as one array over the stacked rows, or null when no part has one. */
+    private static float[] stackBiases(List<Tensor> biases, List<String> partNames, int[] starts) {
+        if (biases == null || biases.stream().allMatch(Objects::isNull)) {
+            return null;
+        }
+        float[] bias = new float[starts[partNames.size()]];
+        for (int p = 0; p < partNames.size(); p++) {
+            Tensor b = biases.get(p);
+            if (b == null) {
+                continue;
+            }
+            checkFloatType(b);
+            int rows = starts[p + 1] - starts[p];
+            if ((long) b.rows() * b.cols() != rows) {
+                throw new IllegalArgumentException(b.name() + ": " + b.rows() * (long) b.cols()
+                        + " bias values for the " + rows + " rows of " + partNames.get(p));
+            }
+            System.arraycopy(Numbers.toFloats(b), 0, bias, starts[p], rows);
+        }
+        return bias;
     }
 
     @Override
     public void linear(LinearWeights weights, float[] x, float[] y, int tokens) {
+        if (weights instanceof PackedLinear packed) {
+            checkLength("x", x, (long) tokens * packed.inFeatures());
+            checkLength("y", y, (long) tokens * packed.outFeatures());
+            packedLinear(packed, packed.decode(), x, y, tokens);
+            return;
+        }
         if (!(weights instanceof CpuLinear linear)) {
             throw new IllegalArgumentException("weights were prepared by another backend: " + weights);
         }
@@ -167,6 +214,29 @@ public final class CpuBackend implements Backend {
                 int hi = Math.min(to, starts[p + 1]);
                 if (lo < hi) {
                     kernels.matmul(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
+                            linear.bias());
+                }
+            }
+        });
+    }
+
+    /**
+     * One token: the input prepared once on this thread, then every part in one pass and one hand-off. A block of
+     * tokens: blocks of rows dequantized once into the F32 register-blocked micro-kernel.
+     */
+    private <I> void packedLinear(PackedLinear linear, PackedKernels<I> decode, float[] x, float[] y, int tokens) {
+        I input = tokens == 1 ? decode.prepare(x, linear.inFeatures()) : null;
+        int out = linear.outFeatures();
+        parallel.forRange(out, ROW_ALIGN, (from, to) -> {
+            PackedMatrix[] parts = linear.parts();
+            int[] starts = linear.starts();
+            for (int p = 0; p < parts.length; p++) {
+                int lo = Math.max(from, starts[p]);
+                int hi = Math.min(to, starts[p + 1]);
+                if (lo < hi && tokens == 1) {
+                    decode.matvec(parts[p], lo - starts[p], hi - starts[p], input, y, starts[p], linear.bias());
+                } else if (lo < hi) {
+                    kernels.matmulPacked(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
                             linear.bias());
                 }
             }

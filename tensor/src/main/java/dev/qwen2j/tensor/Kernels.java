@@ -20,6 +20,10 @@ interface Kernels {
     void matmul(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
                 float[] y, int yStride, int yColumn, float[] bias);
 
+    /** As {@link #matmul} for a packed matrix: blocks of rows dequantized to F32 once, then the F32 kernel. */
+    void matmulPacked(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens,
+                      float[] y, int yStride, int yColumn, float[] bias);
+
     /** {@code out[offset + i] = x[offset + i] / sqrt(mean(x²) + eps) · weight[i]} for {@code i < weight.cols()}. */
     void rmsNorm(float[] x, int offset, Tensor weight, float eps, float[] out);
 

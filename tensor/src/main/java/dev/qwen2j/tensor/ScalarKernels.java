@@ -40,6 +40,23 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void matmulPacked(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens,
+                             float[] y, int yStride, int yColumn, float[] bias) {
+        int cols = w.cols();
+        float[] row = new float[cols];
+        for (int r = rowFrom; r < rowTo; r++) {
+            w.dequantize(r, 0, cols, row, 0);
+            for (int t = 0; t < tokens; t++) {
+                float sum = 0f;
+                for (int k = 0; k < cols; k++) {
+                    sum += row[k] * x[t * cols + k];
+                }
+                y[t * yStride + yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+            }
+        }
+    }
+
+    @Override
     public void rmsNorm(float[] x, int offset, Tensor weight, float eps, float[] out) {
         int n = weight.cols();
         float sumOfSquares = 0f;

@@ -78,8 +78,14 @@ final class VectorKernels implements Kernels {
         } else if (tokens == 1 && w.dtype() == DType.F32) {
             matvecF32(w, rowFrom, rowTo, x, y, yColumn, bias);
         } else {
-            matmulTiled(w, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
+            matmulTiled(w, null, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
         }
+    }
+
+    @Override
+    public void matmulPacked(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens,
+                             float[] y, int yStride, int yColumn, float[] bias) {
+        matmulTiled(null, w, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
     }
 
     private static void matvecBf16(Tensor w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
@@ -146,11 +152,12 @@ final class VectorKernels implements Kernels {
      * Prefill. The input is cut into tiles of at most {@link #MAX_TILE_COLS} columns; for each, a block of
      * {@link #BLOCK_ROWS} weight rows is converted to F32 once (it stays in L2), then every group of 4 tokens
      * (its slice of x stays in L1) sweeps the whole block, 2 rows per micro-kernel call. Partial sums of the
-     * tiles accumulate in y.
+     * tiles accumulate in y. Exactly one of {@code w} and {@code packed} is non-null: a packed matrix
+     * dequantizes its block itself, once per block, so the micro-kernel is the same for every format.
      */
-    private static void matmulTiled(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
+    private static void matmulTiled(Tensor w, PackedMatrix packed, int rowFrom, int rowTo, float[] x, int tokens,
                                     float[] y, int yStride, int yColumn, float[] bias) {
-        int cols = w.cols();
+        int cols = w != null ? w.cols() : packed.cols();
         for (int t = 0; t < tokens; t++) {
             int row = t * yStride + yColumn;
             for (int r = rowFrom; r < rowTo; r++) {
@@ -164,7 +171,13 @@ final class VectorKernels implements Kernels {
             int width = Math.min(tileCols, cols - k0);
             for (int r0 = rowFrom; r0 < rowTo; r0 += BLOCK_ROWS) {
                 int height = Math.min(BLOCK_ROWS, rowTo - r0);
-                loadTile(w, r0, height, k0, width, tile);
+                if (w != null) {
+                    loadTile(w, r0, height, k0, width, tile);
+                } else {
+                    for (int i = 0; i < height; i++) {
+                        packed.dequantize(r0 + i, k0, width, tile, i * width);
+                    }
+                }
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
                     int i = 0;

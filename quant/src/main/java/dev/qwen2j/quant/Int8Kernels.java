@@ -1,0 +1,17 @@
+package dev.qwen2j.quant;
+
+/**
+ * The int8 decode arithmetic, one implementation per instruction set: {@link ScalarInt8Kernels} (the reference and the
+ * fallback) and {@code VectorInt8Kernels} (the Vector API, one copy per width). Each method works on rows a worker owns.
+ */
+interface Int8Kernels {
+
+    /** {@code y[yColumn + r] = Σ_g scale[r, g] · Σ_{k in g} W[r, k]·x[k] + bias[yColumn + r]}: int8 weights, F32 input. */
+    void matvecF32(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias);
+
+    /**
+     * The same with the input quantized ({@code x.quantized()}, and {@code w.groupSize()} a multiple of
+     * {@link Int8Input#BLOCK}): integer dot products per block, scaled by weight scale × input scale.
+     */
+    void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias);
+}

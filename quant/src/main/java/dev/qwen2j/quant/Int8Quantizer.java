@@ -1,0 +1,115 @@
+package dev.qwen2j.quant;
+
+import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Symmetric round-to-nearest int8, as compressed-tensors' min-max observer and {@code quantize} do it:
+ * {@code scale = max|w| / 127} per group, {@code q = clamp(round(w / scale), -127, 127)} (ties to even, as torch
+ * rounds). The scale is first rounded to the dtype it will be stored in, so that a file's int8 values are exactly the
+ * ones its stored scales dequantize. Rows are independent: callers split a matrix across threads by rows.
+ */
+public final class Int8Quantizer {
+
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private Int8Quantizer() {
+    }
+
+    /** An empty int8 matrix of {@code source}'s shape, off-heap, freed with the last reference to it. */
+    public static Int8Matrix allocate(Tensor source, int groupSize) {
+        if (groupSize <= 0 || source.cols() % groupSize != 0) {
+            throw new IllegalArgumentException(source.name() + ": group size " + groupSize
+                    + " does not divide the " + source.cols() + " inputs of a row");
+        }
+        MemorySegment weights = Arena.ofAuto().allocate((long) source.rows() * source.cols(), 64);
+        return new Int8Matrix(source.name(), weights, new float[source.rows() * (source.cols() / groupSize)],
+                source.rows(), source.cols(), groupSize);
+    }
+
+    /** {@code source} quantized in full on this thread, with F32 scales. */
+    public static Int8Matrix quantize(Tensor source, int groupSize) {
+        Int8Matrix target = allocate(source, groupSize);
+        quantizeRows(source, target, 0, source.rows(), DType.F32);
+        return target;
+    }
+
+    /** Quantizes rows {@code [from, to)} of {@code source} into {@code target}, scales rounded to {@code scaleType}. */
+    public static void quantizeRows(Tensor source, Int8Matrix target, int from, int to, DType scaleType) {
+        int cols = source.cols();
+        int group = target.groupSize();
+        float[] row = new float[cols];
+        for (int r = from; r < to; r++) {
+            readRow(source, r, row);
+            long base = (long) r * cols;
+            for (int g = 0; g < target.groups(); g++) {
+                int k0 = g * group;
+                float scale = groupScale(row, k0, group, scaleType);
+                target.scales()[r * target.groups() + g] = scale;
+                for (int k = k0; k < k0 + group; k++) {
+                    float q = scale == 0f ? 0f : (float) Math.rint(row[k] / scale);
+                    target.weights().set(ValueLayout.JAVA_BYTE, base + k, (byte) Math.max(-127f, Math.min(127f, q)));
+                }
+            }
+        }
+    }
+
+    /**
+     * The scales alone, {@code [rows, cols / groupSize]}, exactly those {@link #quantizeRows} computes: for a writer
+     * that must store the scales before the weights.
+     */
+    public static float[] scales(Tensor source, int groupSize, DType scaleType) {
+        int groups = source.cols() / groupSize;
+        float[] scales = new float[source.rows() * groups];
+        float[] row = new float[source.cols()];
+        for (int r = 0; r < source.rows(); r++) {
+            readRow(source, r, row);
+            for (int g = 0; g < groups; g++) {
+                scales[r * groups + g] = groupScale(row, g * groupSize, groupSize, scaleType);
+            }
+        }
+        return scales;
+    }
+
+    /** {@code max|row[k0 .. k0 + group)| / 127}, rounded to {@code scaleType}. */
+    private static float groupScale(float[] row, int k0, int group, DType scaleType) {
+        float max = 0f;
+        for (int k = k0; k < k0 + group; k++) {
+            max = Math.max(max, Math.abs(row[k]));
+        }
+        return roundTo(max / 127f, scaleType);
+    }
+
+    /** Row {@code r} of an F32, BF16 or F16 tensor as F32. */
+    static void readRow(Tensor source, int r, float[] out) {
+        MemorySegment data = source.data();
+        long base = (long) r * source.cols();
+        for (int k = 0; k < source.cols(); k++) {
+            out[k] = switch (source.dtype()) {
+                case F32 -> data.get(FLOAT, 4 * (base + k));
+                case BF16 -> Float.intBitsToFloat((data.get(SHORT, 2 * (base + k)) & 0xFFFF) << 16);
+                case F16 -> Float.float16ToFloat(data.get(SHORT, 2 * (base + k)));
+                default -> throw new IllegalArgumentException(source.name() + ": cannot quantize " + source.dtype()
+                        + " weights (F32, BF16 or F16)");
+            };
+        }
+    }
+
+    /** {@code value} rounded to the nearest {@code dtype} (F32, BF16 or F16), back as F32. */
+    static float roundTo(float value, DType dtype) {
+        return switch (dtype) {
+            case F32 -> value;
+            case BF16 -> {
+                int bits = Float.floatToRawIntBits(value);
+                yield Float.intBitsToFloat(((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16) << 16);
+            }
+            case F16 -> Float.float16ToFloat(Float.floatToFloat16(value));
+            default -> throw new IllegalArgumentException("scales are F32, BF16 or F16, not " + dtype);
+        };
+    }
+}

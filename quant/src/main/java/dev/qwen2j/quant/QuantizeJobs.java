@@ -1,0 +1,74 @@
+package dev.qwen2j.quant;
+
+import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Quantizes many matrices on {@code threads} threads: each is cut into chunks of about a million weights, so that
+ * one large matrix (the lm_head) spreads over every thread too.
+ */
+public final class QuantizeJobs {
+
+    private static final long CHUNK_WEIGHTS = 1 << 20;
+
+    /** Quantize {@code source} into {@code target}, scales rounded to {@code scaleType}. */
+    public record Job(Tensor source, Int8Matrix target, DType scaleType) {
+    }
+
+    private QuantizeJobs() {
+    }
+
+    /** Runs every job, reporting progress; the first failure is rethrown after the others stopped. */
+    public static void run(List<Job> jobs, int threads, QuantizationProgress progress) {
+        record Chunk(Job job, int from, int to) {
+        }
+        List<Chunk> chunks = new ArrayList<>();
+        long total = 0;
+        for (Job job : jobs) {
+            int rows = job.source().rows();
+            int step = (int) Math.max(1, CHUNK_WEIGHTS / Math.max(1, job.source().cols()));
+            for (int from = 0; from < rows; from += step) {
+                chunks.add(new Chunk(job, from, Math.min(rows, from + step)));
+            }
+            total += (long) rows * job.source().cols();
+        }
+        long all = total;
+        long[] done = {0};
+        progress.update(0, all);
+        try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads),
+                Thread.ofPlatform().daemon().name("qwen2j-quantize-", 0).factory())) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (Chunk c : chunks) {
+                futures.add(pool.submit(() -> {
+                    Int8Quantizer.quantizeRows(c.job().source(), c.job().target(), c.from(), c.to(), c.job().scaleType());
+                    synchronized (done) {
+                        done[0] += (long) (c.to() - c.from()) * c.job().source().cols();
+                        progress.update(done[0], all);
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    futures.forEach(other -> other.cancel(true));
+                    if (e.getCause() instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IllegalStateException("quantizing failed", e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    futures.forEach(other -> other.cancel(true));
+                    throw new IllegalStateException("interrupted while quantizing", e);
+                }
+            }
+        }
+    }
+}

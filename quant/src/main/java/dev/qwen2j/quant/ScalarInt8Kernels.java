@@ -1,0 +1,48 @@
+package dev.qwen2j.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Plain Java loops: the oracle the vector int8 kernels are tested against, and the fallback without the Vector API. */
+final class ScalarInt8Kernels implements Int8Kernels {
+
+    @Override
+    public void matvecF32(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
+        MemorySegment data = w.weights();
+        int cols = w.cols();
+        int group = w.groupSize();
+        for (int r = rowFrom; r < rowTo; r++) {
+            long base = (long) r * cols;
+            float sum = 0f;
+            for (int g = 0; g < w.groups(); g++) {
+                float groupSum = 0f;
+                for (int k = g * group; k < (g + 1) * group; k++) {
+                    groupSum += data.get(ValueLayout.JAVA_BYTE, base + k) * x[k];
+                }
+                sum += groupSum * w.scales()[r * w.groups() + g];
+            }
+            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+        }
+    }
+
+    @Override
+    public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
+        MemorySegment data = w.weights();
+        int cols = w.cols();
+        byte[] q = x.values();
+        float[] xScales = x.scales();
+        for (int r = rowFrom; r < rowTo; r++) {
+            long base = (long) r * cols;
+            float sum = 0f;
+            for (int b = 0; b < cols / Int8Input.BLOCK; b++) {
+                int k0 = b * Int8Input.BLOCK;
+                int dot = 0;
+                for (int k = k0; k < k0 + Int8Input.BLOCK; k++) {
+                    dot += data.get(ValueLayout.JAVA_BYTE, base + k) * q[k];
+                }
+                sum += dot * (xScales[b] * w.scales()[r * w.groups() + k0 / w.groupSize()]);
+            }
+            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+        }
+    }
+}

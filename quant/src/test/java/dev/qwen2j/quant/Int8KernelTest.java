@@ -1,0 +1,162 @@
+package dev.qwen2j.quant;
+
+import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.Backend;
+import dev.qwen2j.tensor.CpuBackend;
+import dev.qwen2j.tensor.Tensor;
+import dev.qwen2j.tensor.VectorBits;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * int8 linear maps through {@link CpuBackend}: the vector kernels at every width (2 threads, so chunks split parts)
+ * against the scalar twins, for decode (int8 × F32 and int8 × int8) and prefill (dequantized blocks), and the scalar
+ * ones against a double-precision sum over the dequantized weights (and, for int8 × int8, the quantized input).
+ * Tolerance as in the float LinearTest: two F32 sums of n products in different orders differ by at most
+ * 2·n·2⁻²⁴·Σ|w·x|; a wrong index or scale breaks it by orders of magnitude.
+ */
+class Int8KernelTest {
+
+    private static final CpuBackend SCALAR = CpuBackend.scalar(1);
+    private static final Map<Integer, CpuBackend> VECTOR = new ConcurrentHashMap<>();
+    private static final double U = Math.ulp(1f) / 2;
+
+    @AfterAll
+    static void close() {
+        SCALAR.close();
+        VECTOR.values().forEach(CpuBackend::close);
+    }
+
+    static IntStream widths() {
+        return IntStream.of(VectorBits.SUPPORTED);
+    }
+
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("widths")
+    void vectorMatchesScalar(int bits) {
+        CpuBackend backend = VECTOR.computeIfAbsent(bits, b -> CpuBackend.create(2, b));
+        Random random = new Random(11);
+        int[][] shapes = {{32, 32}, {64, 32}, {96, 32}, {128, 64}, {160, 0}, {7, 0}, {100, 0}, {40, 8}, {1030, 0}, {96, 96}};
+        int[] rowsChoices = {1, 3, 16, 17, 33};
+        int[] tokenChoices = {1, 1, 1, 2, 5, 9};
+        for (Int8Activations activations : Int8Activations.values()) {
+            for (int trial = 0; trial < 24; trial++) {
+                int[] shape = shapes[random.nextInt(shapes.length)];
+                int cols = shape[0];
+                int group = shape[1] == 0 ? cols : shape[1];
+                int tokens = tokenChoices[random.nextInt(tokenChoices.length)];
+                List<Int8Matrix> parts = new ArrayList<>();
+                List<Tensor> biases = new ArrayList<>();
+                boolean withBias = random.nextBoolean();
+                for (int p = 0, n = 1 + random.nextInt(3); p < n; p++) {
+                    int rows = rowsChoices[random.nextInt(rowsChoices.length)];
+                    parts.add(Int8Quantizer.quantize(randomTensor("w" + p, rows, cols, random), group));
+                    biases.add(withBias ? randomTensor("b" + p, 1, rows, random) : null);
+                }
+                check(backend, parts, withBias ? biases : null, tokens, activations, random,
+                        activations + " trial " + trial + " cols " + cols + " group " + group + " tokens " + tokens);
+            }
+        }
+    }
+
+    private static void check(CpuBackend backend, List<Int8Matrix> parts, List<Tensor> biases, int tokens,
+                              Int8Activations activations, Random random, String what) {
+        String previous = System.setProperty(Int8Activations.PROPERTY, activations.name().toLowerCase(java.util.Locale.ROOT));
+        Backend.LinearWeights vectorWeights;
+        Backend.LinearWeights scalarWeights;
+        try {
+            vectorWeights = backend.packedLinear(parts, biases);
+            scalarWeights = SCALAR.packedLinear(parts, biases);
+        } finally {
+            if (previous == null) {
+                System.clearProperty(Int8Activations.PROPERTY);
+            } else {
+                System.setProperty(Int8Activations.PROPERTY, previous);
+            }
+        }
+        int in = vectorWeights.inFeatures();
+        int out = vectorWeights.outFeatures();
+        float[] x = new float[tokens * in];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextFloat() * 2 - 1;
+        }
+        float[] vectorY = new float[tokens * out];
+        float[] scalarY = new float[tokens * out];
+        backend.linear(vectorWeights, x, vectorY, tokens);
+        SCALAR.linear(scalarWeights, x, scalarY, tokens);
+        // The input the kernels multiply with: int8 × int8 runs on the quantized activations of a single token.
+        boolean quantizedInput = tokens == 1 && activations == Int8Activations.INT8 && in % Int8Input.BLOCK == 0
+                && parts.stream().allMatch(m -> m.groupSize() % Int8Input.BLOCK == 0);
+        float[] input = quantizedInput ? dequantizedInput(x, in) : x;
+        for (int t = 0; t < tokens; t++) {
+            int row = 0;
+            for (int p = 0; p < parts.size(); p++) {
+                Int8Matrix w = parts.get(p);
+                float[] dequantized = new float[in];
+                for (int r = 0; r < w.rows(); r++, row++) {
+                    w.dequantize(r, 0, in, dequantized, 0);
+                    double exact = 0;
+                    double magnitude = 0;
+                    for (int k = 0; k < in; k++) {
+                        double product = (double) dequantized[k] * input[t * in + k];
+                        exact += product;
+                        magnitude += Math.abs(product);
+                    }
+                    double bias = biases == null ? 0 : Int8QuantizerTest.element(biases.get(p), r);
+                    exact += bias;
+                    magnitude += Math.abs(bias);
+                    double bound = 2 * (in + 2) * U * magnitude + Float.MIN_NORMAL;
+                    int i = t * out + row;
+                    String where = what + " token " + t + " row " + row;
+                    assertEquals(exact, scalarY[i], bound, "scalar vs exact, " + where);
+                    assertEquals(scalarY[i], vectorY[i], 2 * bound, "vector vs scalar, " + where);
+                }
+            }
+        }
+    }
+
+    /** x quantized per block exactly as {@link Int8Input} does, and back: what the int8 × int8 kernels see. */
+    private static float[] dequantizedInput(float[] x, int cols) {
+        Int8Input input = new Int8Input().set(x, cols, true);
+        float[] back = new float[cols];
+        for (int k = 0; k < cols; k++) {
+            back[k] = input.values()[k] * input.scales()[k / Int8Input.BLOCK];
+        }
+        return back;
+    }
+
+    @Test
+    void partsOfOneMapShareColumns() {
+        Random random = new Random(2);
+        Int8Matrix a = Int8Quantizer.quantize(randomTensor("a", 4, 32, random), 32);
+        Int8Matrix b = Int8Quantizer.quantize(randomTensor("b", 4, 64, random), 32);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SCALAR.packedLinear(List.of(a, b), null));
+        assertTrue(e.getMessage().contains("b"), e.getMessage());
+    }
+
+    /** Random values in [-1, 1) as F32, off-heap at an odd address (the kernels must not assume alignment). */
+    static Tensor randomTensor(String name, int rows, int cols, Random random) {
+        long count = (long) rows * cols;
+        MemorySegment data = Arena.ofAuto().allocate(count * 4 + 3, 64).asSlice(1, count * 4);
+        for (long i = 0; i < count; i++) {
+            data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i, random.nextFloat() * 2 - 1);
+        }
+        return new Tensor(name, data, DType.F32, rows, cols);
+    }
+}
