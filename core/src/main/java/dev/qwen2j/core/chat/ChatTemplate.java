@@ -240,6 +240,10 @@ public final class ChatTemplate {
                     e.line, e);
         } catch (StackOverflowError e) {
             throw new ChatTemplateException(name + ": nested too deeply to render", 0, null);
+        } catch (ChatTemplateException e) {
+            throw e;
+        } catch (RuntimeException e) { // a value the interpreter did not expect: still one clear error, not a crash
+            throw new ChatTemplateException(name + ": cannot render: " + e, 0, e);
         }
     }
 

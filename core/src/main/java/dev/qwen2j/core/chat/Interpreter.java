@@ -504,6 +504,9 @@ final class Interpreter {
     /** Jinja2's {@code obj.name}: an attribute (a method of str, list or dict) first, else the item. */
     Object getAttr(Object obj, String name) {
         switch (obj) {
+            case null -> {
+                return Undefined.attribute(null, name);
+            }
             case Undefined u -> throw u.fail();
             case Map<?, ?> m -> {
                 Object method = PyMethods.bind(obj, name);
@@ -519,6 +522,9 @@ final class Interpreter {
             case LoopContext loop -> {
                 return loop.attribute(name);
             }
+            case JinjaFilters.Group g when name.equals("grouper") || name.equals("list") -> {
+                return name.equals("grouper") ? g.grouper : g.list;
+            }
             default -> {
                 Object method = PyMethods.bind(obj, name);
                 return method != null ? method : Undefined.attribute(obj, name);
@@ -529,6 +535,9 @@ final class Interpreter {
     /** Jinja2's {@code obj[key]}: the item first, else for a string key the attribute. */
     Object getItem(Object obj, Object key) {
         switch (obj) {
+            case null -> {
+                return new Undefined("'None' has no attribute " + Py.repr(key));
+            }
             case Undefined u -> throw u.fail();
             case Map<?, ?> m -> {
                 Object k = Py.findKey(m, key);

@@ -37,6 +37,10 @@ final class JinjaFilters {
         return FILTERS.contains(name);
     }
 
+    static boolean testExists(String name) {
+        return TESTS.contains(name);
+    }
+
     /** Positional and keyword arguments of one filter call, read as Python binds them. */
     private record Args(String filter, List<Object> positional, Map<String, Object> keywords) {
         Object get(int index, String name, Object otherwise) {
@@ -60,7 +64,12 @@ final class JinjaFilters {
                 }
                 yield Py.isFloat(value) ? (Object) Math.abs(Py.toDouble(value)) : (Object) Math.abs(Py.toLong(value));
             }
-            case "attr" -> in.getAttr(value, Py.str(a.get(0, "name", "")));
+            case "attr" -> { // Python's getattr only: a dict's keys are not its attributes
+                String attribute = Py.str(a.get(0, "name", ""));
+                Object method = value instanceof Undefined ? null : PyMethods.bind(value, attribute);
+                yield value instanceof Map<?, ?> ? (method != null ? method : Undefined.attribute(value, attribute))
+                        : in.getAttr(value, attribute);
+            }
             case "batch" -> batch(value, (int) Py.toLong(a.get(0, "linecount", 1L)), a.get(1, "fill_with", null));
             case "capitalize" -> {
                 String s = Py.str(value);
@@ -180,8 +189,10 @@ final class JinjaFilters {
             }
             case "urlencode" -> java.net.URLEncoder.encode(Py.str(value), java.nio.charset.StandardCharsets.UTF_8)
                     .replace("+", "%20").replace("%2F", "/");
-            default -> throw new TemplateError("TemplateRuntimeError", "the filter '" + name
-                    + "' is not supported by qwen2j's template engine");
+            default -> throw FILTERS.contains(name)
+                    ? new TemplateError("TemplateRuntimeError", "the filter '" + name + "' is not supported by qwen2j's "
+                    + "template engine")
+                    : new TemplateError("TemplateRuntimeError", "No filter named '" + name + "'.");
         };
     }
 
@@ -206,7 +217,7 @@ final class JinjaFilters {
             case "mapping" -> value instanceof Map<?, ?>;
             case "iterable" -> value instanceof String || value instanceof Iterable<?> || value instanceof Map<?, ?>;
             case "sequence" -> value instanceof String || value instanceof List<?> || value instanceof Map<?, ?>;
-            case "callable" -> value instanceof Py.Callable;
+            case "callable" -> value instanceof Py.Callable || value instanceof Undefined;
             case "sameas" -> value == other || value instanceof Boolean && value.equals(other)
                     || Py.isInt(value) && Py.isInt(other) && Py.toLong(value) == Py.toLong(other)
                     && Math.abs(Py.toLong(value)) <= 256;
@@ -286,12 +297,13 @@ final class JinjaFilters {
         List<Object> items = Py.list(value);
         List<String> attributes = attribute == null ? List.of() : List.of(Py.str(attribute).split(","));
         Comparator<Object> order = (x, y) -> {
+            // Jinja2 sorts by a list of keys, and Python compares lists item by item with == first
             if (attributes.isEmpty()) {
-                return Py.compare(sortKey(x, caseSensitive), sortKey(y, caseSensitive), "<");
+                return listOrder(sortKey(x, caseSensitive), sortKey(y, caseSensitive));
             }
             for (String attr : attributes) {
-                int c = Py.compare(sortKey(attributeOf(in, x, attr.strip(), null), caseSensitive),
-                        sortKey(attributeOf(in, y, attr.strip(), null), caseSensitive), "<");
+                int c = listOrder(sortKey(attributeOf(in, x, attr.strip(), null), caseSensitive),
+                        sortKey(attributeOf(in, y, attr.strip(), null), caseSensitive));
                 if (c != 0) {
                     return c;
                 }
@@ -300,6 +312,10 @@ final class JinjaFilters {
         };
         items.sort(reverse ? order.reversed() : order);
         return items;
+    }
+
+    private static int listOrder(Object a, Object b) {
+        return Py.eq(a, b) ? 0 : Py.compare(a, b, "<");
     }
 
     private static Object unique(Interpreter in, Object value, Args a) {

@@ -368,6 +368,12 @@ final class JinjaLexer {
         }
         int end = digits(p);
         boolean isFloat = false;
+        boolean afterDot = p > 0 && src.charAt(p - 1) == '.'; // matrix.0.1 is two items, as Jinja2's (?<!\.) has it
+        if (afterDot) {
+            tokens.add(new Token(Kind.INT, src.substring(p, end), parseInt(src.substring(p, end)), line));
+            pos = end;
+            return;
+        }
         if (end + 1 < src.length() && src.charAt(end) == '.' && Character.isDigit(src.charAt(end + 1))) {
             end = digits(end + 1);
             isFloat = true;
@@ -388,14 +394,18 @@ final class JinjaLexer {
         if (isFloat) {
             value = Double.parseDouble(clean);
         } else {
-            try {
-                value = Long.parseLong(clean);
-            } catch (NumberFormatException e) {
-                throw TemplateError.syntax("integer literal " + text + " beyond 64 bits", line);
-            }
+            value = parseInt(text);
         }
         tokens.add(new Token(isFloat ? Kind.FLOAT : Kind.INT, text, value, line));
         pos = end;
+    }
+
+    private long parseInt(String text) {
+        try {
+            return Long.parseLong(text.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw TemplateError.syntax("integer literal " + text + " beyond 64 bits", line);
+        }
     }
 
     private int digits(int p) {

@@ -32,7 +32,136 @@ final class JinjaParser {
             Token t = parser.current();
             throw TemplateError.syntax("Encountered unknown tag '" + t.text() + "'.", t.line());
         }
+        checkNames(body, false);
         return body;
+    }
+
+    // ---- compile-time checks
+
+    /**
+     * Jinja2's compiler rejects an unknown filter or test, except inside an if statement or an if expression
+     * (a "soft frame"), where it fails only when reached; a loop, macro or block body inside one is hard again.
+     */
+    private static void checkNames(List<Stmt> body, boolean soft) {
+        for (Stmt s : body) {
+            checkNames(s, soft);
+        }
+    }
+
+    private static void checkNames(Stmt s, boolean soft) {
+        switch (s) {
+            case Print p -> checkNames(p.value(), soft);
+            case If i -> {
+                i.conditions().forEach(c -> checkNames(c, true));
+                i.bodies().forEach(b -> checkNames(b, true));
+                checkNames(i.otherwise(), true);
+            }
+            case For f -> {
+                checkNames(f.iterable(), soft);
+                if (f.filter() != null) {
+                    checkNames(f.filter(), false);
+                }
+                checkNames(f.body(), false);
+                checkNames(f.otherwise(), false);
+            }
+            case JinjaNode.Set set -> checkNames(set.value(), soft);
+            case SetBlock sb -> {
+                sb.filters().forEach(f -> checkFilter(f, soft));
+                checkNames(sb.body(), false);
+            }
+            case Macro m -> {
+                m.params().forEach(p -> checkNames(p.defaultValue(), false));
+                checkNames(m.body(), false);
+            }
+            case CallBlock cb -> {
+                checkNames(cb.call(), soft);
+                checkNames(cb.body(), false);
+            }
+            case FilterBlock fb -> {
+                fb.filters().forEach(f -> checkFilter(f, soft));
+                checkNames(fb.body(), false);
+            }
+            case With w -> {
+                w.values().forEach(v -> checkNames(v, soft));
+                checkNames(w.body(), false);
+            }
+            case Do d -> checkNames(d.value(), soft);
+            case Block b -> checkNames(b.body(), false);
+            default -> { }
+        }
+    }
+
+    private static void checkFilter(Filter f, boolean soft) {
+        if (!soft && !JinjaFilters.exists(f.name())) {
+            throw new TemplateError("TemplateAssertionError", "No filter named '" + f.name() + "'.").at(f.line());
+        }
+        f.args().forEach(a -> checkNames(a, soft));
+        f.kwargs().forEach(a -> checkNames(a.value(), soft));
+    }
+
+    private static void checkNames(Expr e, boolean soft) {
+        switch (e) {
+            case null -> { }
+            case ListLit l -> l.items().forEach(x -> checkNames(x, soft));
+            case TupleLit t -> t.items().forEach(x -> checkNames(x, soft));
+            case DictLit d -> {
+                d.keys().forEach(x -> checkNames(x, soft));
+                d.values().forEach(x -> checkNames(x, soft));
+            }
+            case GetAttr g -> checkNames(g.target(), soft);
+            case GetItem g -> {
+                checkNames(g.target(), soft);
+                checkNames(g.key(), soft);
+            }
+            case SliceExpr sl -> {
+                checkNames(sl.start(), soft);
+                checkNames(sl.stop(), soft);
+                checkNames(sl.step(), soft);
+            }
+            case Call c -> {
+                checkNames(c.callee(), soft);
+                c.args().forEach(x -> checkNames(x, soft));
+                c.kwargs().forEach(x -> checkNames(x.value(), soft));
+                checkNames(c.starArgs(), soft);
+                checkNames(c.starKwargs(), soft);
+            }
+            case FilterExpr f -> {
+                checkNames(f.value(), soft);
+                checkFilter(f.filter(), soft);
+            }
+            case TestExpr t -> {
+                if (!soft && !JinjaFilters.testExists(t.name())) {
+                    throw new TemplateError("TemplateAssertionError", "No test named '" + t.name() + "'.").at(t.line());
+                }
+                checkNames(t.value(), soft);
+                t.args().forEach(x -> checkNames(x, soft));
+            }
+            case Unary u -> checkNames(u.operand(), soft);
+            case Binary b -> {
+                checkNames(b.left(), soft);
+                checkNames(b.right(), soft);
+            }
+            case Compare c -> {
+                checkNames(c.first(), soft);
+                c.rest().forEach(x -> checkNames(x, soft));
+            }
+            case And a -> {
+                checkNames(a.left(), soft);
+                checkNames(a.right(), soft);
+            }
+            case Or o -> {
+                checkNames(o.left(), soft);
+                checkNames(o.right(), soft);
+            }
+            case Not n -> checkNames(n.operand(), soft);
+            case CondExpr c -> {
+                checkNames(c.condition(), true);
+                checkNames(c.then(), true);
+                checkNames(c.otherwise(), true);
+            }
+            case Concat c -> c.parts().forEach(x -> checkNames(x, soft));
+            default -> { }
+        }
     }
 
     // ---- token stream
@@ -191,11 +320,17 @@ final class JinjaParser {
             case "with" -> {
                 return parseWith();
             }
-            case "print" -> {
+            case "print" -> { // {% print a, b %} prints each expression
                 next();
-                Expr value = parseTuple(false, true, Set.of(), false);
+                List<Stmt> prints = new ArrayList<>();
+                while (current().kind() != Kind.BLOCK_END) {
+                    if (!prints.isEmpty()) {
+                        expectOp(",");
+                    }
+                    prints.add(new Print(parseExpression(true), current().line()));
+                }
                 expectBlockEnd();
-                return new Print(value, line);
+                return new Block(prints, false, line);
             }
             case "break", "continue" -> {
                 next();
@@ -757,9 +892,6 @@ final class JinjaParser {
             StringBuilder full = new StringBuilder(name.text());
             while (skipOp(".")) {
                 full.append('.').append(expectName().text());
-            }
-            if (!JinjaFilters.exists(full.toString())) {
-                throw new TemplateError("TemplateAssertionError", "No filter named '" + full + "'.").at(name.line());
             }
             CallArgs a = current().isOp("(") ? parseCallArgs() : new CallArgs(List.of(), List.of(), null, null);
             filters.add(new Filter(full.toString(), a.args(), a.kwargs(), a.starArgs(), a.starKwargs(), name.line()));

@@ -152,6 +152,7 @@ final class Py {
 
     static void appendStr(StringBuilder out, Object v) {
         switch (v) {
+            case null -> out.append("None");
             case String s -> out.append(s);
             case Undefined u -> { }
             default -> appendRepr(out, v);
@@ -206,7 +207,7 @@ final class Py {
                 }
                 out.append('}');
             }
-            case Undefined u -> { }
+            case Undefined u -> out.append("Undefined");
             case Iter it -> out.append('<').append(it.typeName).append(" object>");
             case Namespace n -> out.append("<Namespace ").append(repr(n.attributes)).append('>');
             default -> {
@@ -647,6 +648,7 @@ final class Py {
             case java.util.Collection<?> c -> c.size();
             case Map<?, ?> m -> m.size();
             case Undefined u -> 0;
+            case null -> throw TemplateError.type("object of type 'NoneType' has no len()");
             default -> throw TemplateError.type("object of type '" + typeName(v) + "' has no len()");
         };
     }

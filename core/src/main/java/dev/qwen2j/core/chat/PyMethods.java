@@ -357,10 +357,10 @@ final class PyMethods {
                 for (int k = 0; k < max; k++) {
                     out.add(s.substring(words.get(k)[0], words.get(k)[1]));
                 }
-                out.add(strip(s.substring(words.get((int) max)[0]), null, false, true));
+                out.add(s.substring(words.get((int) max)[0]));
             } else {
                 int firstKept = words.size() - (int) max;
-                out.add(strip(s.substring(0, words.get(firstKept - 1)[1]), null, true, false));
+                out.add(s.substring(0, words.get(firstKept - 1)[1]));
                 for (int k = firstKept; k < words.size(); k++) {
                     out.add(s.substring(words.get(k)[0], words.get(k)[1]));
                 }

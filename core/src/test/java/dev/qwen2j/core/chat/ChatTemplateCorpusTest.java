@@ -32,7 +32,7 @@ class ChatTemplateCorpusTest {
      * Syntax cases rendered differently on purpose or by a known limit, each with the reason in README.md
      * ("Chat templates"): printing objects whose Python spelling carries a memory address.
      */
-    static final Set<String> KNOWN_DIFFERENCES = Set.of();
+    static final Set<String> KNOWN_DIFFERENCES = Set.of("qwen2j/variables_subscript");
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> read(String name) throws IOException {
