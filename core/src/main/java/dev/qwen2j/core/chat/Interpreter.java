@@ -108,9 +108,10 @@ final class Interpreter {
                 }
                 assign(sb.target(), value, scope);
             }
-            case JinjaNode.Macro m -> scope.vars.put(m.name(), new Macro(m.name(), m.params(), m.body(), scope, null));
+            case JinjaNode.Macro m -> scope.vars.put(m.name(), new Macro(m, scope, null));
             case CallBlock cb -> {
-                Macro caller = new Macro("caller", cb.params(), cb.body(), scope, null);
+                Macro caller = new Macro(new JinjaNode.Macro("caller", cb.params(), cb.body(), true, true, cb.line()),
+                        scope, null);
                 write(out, Py.str(call(cb.call(), scope, caller)));
             }
             case FilterBlock fb -> {
@@ -133,7 +134,6 @@ final class Interpreter {
                 }
                 execute(w.body(), inner, out);
             }
-            case Do d -> eval(d.value(), scope);
             case Break b -> throw BREAK;
             case Continue c -> throw CONTINUE;
             case Block b -> execute(b.body(), b.scoped() ? new Scope(scope) : scope, out);
@@ -183,12 +183,12 @@ final class Interpreter {
             }
             items.add(item);
         }
-        Scope inner = new Scope(scope);
         LoopContext loop = new LoopContext(items, loopDepth, f, scope, this);
-        inner.vars.put("loop", loop);
         for (int i = 0; i < items.size(); i++) {
             tick();
             loop.index0 = i;
+            Scope inner = new Scope(scope); // what one iteration assigns, the next does not see (as in Jinja2)
+            inner.vars.put("loop", loop);
             assign(f.target(), items.get(i), inner);
             try {
                 execute(f.body(), inner, out);
@@ -276,22 +276,24 @@ final class Interpreter {
     // ---- macros
 
     final class Macro implements Py.Callable {
+        final JinjaNode.Macro node;
         final String name;
         final List<Param> params;
         final List<Stmt> body;
         final Scope closure;
         final Macro caller;
 
-        Macro(String name, List<Param> params, List<Stmt> body, Scope closure, Macro caller) {
-            this.name = name;
-            this.params = params;
-            this.body = body;
+        Macro(JinjaNode.Macro node, Scope closure, Macro caller) {
+            this.node = node;
+            this.name = node.name();
+            this.params = node.params();
+            this.body = node.body();
             this.closure = closure;
             this.caller = caller;
         }
 
         Macro withCaller(Macro caller) {
-            return new Macro(name, params, body, closure, caller);
+            return new Macro(node, closure, caller);
         }
 
         @Override
@@ -300,6 +302,10 @@ final class Interpreter {
             enter();
             try {
                 Scope scope = new Scope(closure);
+                if (args.size() > params.size() && !node.usesVarargs()) {
+                    throw TemplateError.type("macro '" + name + "' takes not more than " + params.size()
+                            + " argument(s)");
+                }
                 Map<String, Object> extra = new LinkedHashMap<>(kwargs);
                 for (int i = 0; i < params.size(); i++) {
                     Param p = params.get(i);
@@ -318,6 +324,10 @@ final class Interpreter {
                         value = new Undefined("parameter '" + p.name() + "' was not provided");
                     }
                     scope.vars.put(p.name(), value);
+                }
+                if (!extra.isEmpty() && !node.usesKwargs()) {
+                    throw TemplateError.type("macro '" + name + "' takes no keyword argument '"
+                            + extra.keySet().iterator().next() + "'");
                 }
                 List<Object> varargs = args.size() > params.size()
                         ? new ArrayList<>(args.subList(params.size(), args.size())) : List.of();
@@ -619,23 +629,8 @@ final class Interpreter {
     private Object call(Call c, Scope scope, Macro caller) {
         Object callee = eval(c.callee(), scope);
         List<Object> args = new ArrayList<>();
-        for (Expr a : c.args()) {
-            args.add(eval(a, scope));
-        }
-        if (c.starArgs() != null) {
-            args.addAll(Py.list(eval(c.starArgs(), scope)));
-        }
         Map<String, Object> kwargs = new LinkedHashMap<>();
-        for (Arg a : c.kwargs()) {
-            kwargs.put(a.name(), eval(a.value(), scope));
-        }
-        if (c.starKwargs() != null) {
-            Object extra = eval(c.starKwargs(), scope);
-            if (!(extra instanceof Map<?, ?> m)) {
-                throw TemplateError.type("argument after ** must be a mapping, not " + Py.typeName(extra));
-            }
-            m.forEach((k, v) -> kwargs.put(Py.str(k), v));
-        }
+        arguments(c.args(), c.kwargs(), c.starArgs(), c.starKwargs(), scope, args, kwargs);
         if (callee instanceof Undefined u) {
             throw u.fail();
         }
@@ -653,27 +648,30 @@ final class Interpreter {
 
     private Object applyFilter(Filter f, Object value, Scope scope) {
         List<Object> args = new ArrayList<>();
-        for (Expr a : f.args()) {
-            args.add(eval(a, scope));
-        }
-        if (f.starArgs() != null) {
-            args.addAll(Py.list(eval(f.starArgs(), scope)));
-        }
         Map<String, Object> kwargs = new LinkedHashMap<>();
-        for (Arg a : f.kwargs()) {
-            kwargs.put(a.name(), eval(a.value(), scope));
-        }
-        if (f.starKwargs() != null && eval(f.starKwargs(), scope) instanceof Map<?, ?> m) {
-            m.forEach((k, v) -> kwargs.put(Py.str(k), v));
-        }
+        arguments(f.args(), f.kwargs(), f.starArgs(), f.starKwargs(), scope, args, kwargs);
         return JinjaFilters.filter(this, f.name(), value, args, kwargs);
     }
 
-    /** Calls a filter or a test's callable argument (map('upper'), select('odd')) from a filter. */
-    Object callValue(Object callee, List<Object> args) {
-        if (callee instanceof Py.Callable f) {
-            return f.call(args, Map.of());
+    /** Evaluates call arguments, *args and **kwargs included, into {@code args} and {@code kwargs}. */
+    private void arguments(List<Expr> positional, List<Arg> keywords, Expr starArgs, Expr starKwargs, Scope scope,
+                           List<Object> args, Map<String, Object> kwargs) {
+        for (Expr a : positional) {
+            args.add(eval(a, scope));
         }
-        throw TemplateError.type("'" + Py.typeName(callee) + "' object is not callable");
+        if (starArgs != null) {
+            args.addAll(Py.list(eval(starArgs, scope)));
+        }
+        for (Arg a : keywords) {
+            kwargs.put(a.name(), eval(a.value(), scope));
+        }
+        if (starKwargs != null) {
+            Object extra = eval(starKwargs, scope);
+            if (!(extra instanceof Map<?, ?> m)) {
+                throw TemplateError.type("argument after ** must be a mapping, not " + Py.typeName(extra));
+            }
+            m.forEach((k, v) -> kwargs.put(Py.str(k), v));
+        }
     }
+
 }

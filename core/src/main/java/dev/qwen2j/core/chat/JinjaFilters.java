@@ -4,7 +4,6 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -674,9 +673,5 @@ final class JinjaFilters {
             case "floor" -> Math.floor(d * Math.pow(10, precision)) / Math.pow(10, precision);
             default -> throw new TemplateError("FilterArgumentError", "method must be common, ceil or floor");
         };
-    }
-
-    static Map<String, Object> copyOf(Map<String, Object> m) {
-        return new LinkedHashMap<>(m);
     }
 }

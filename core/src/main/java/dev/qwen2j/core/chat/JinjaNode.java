@@ -8,7 +8,7 @@ final class JinjaNode {
     private JinjaNode() {
     }
 
-    sealed interface Stmt permits Text, Print, If, For, Set, SetBlock, Macro, CallBlock, FilterBlock, With, Do,
+    sealed interface Stmt permits Text, Print, If, For, Set, SetBlock, Macro, CallBlock, FilterBlock, With,
             Break, Continue, Block, Unsupported {
         int line();
     }
@@ -28,15 +28,15 @@ final class JinjaNode {
 
     record Param(String name, Expr defaultValue) { }
 
-    record Macro(String name, List<Param> params, List<Stmt> body, int line) implements Stmt { }
+    /** A macro; whether its body mentions varargs or kwargs decides whether extra arguments are accepted. */
+    record Macro(String name, List<Param> params, List<Stmt> body, boolean usesVarargs, boolean usesKwargs, int line)
+            implements Stmt { }
 
     record CallBlock(Call call, List<Param> params, List<Stmt> body, int line) implements Stmt { }
 
     record FilterBlock(List<Filter> filters, List<Stmt> body, int line) implements Stmt { }
 
     record With(List<Expr> targets, List<Expr> values, List<Stmt> body, int line) implements Stmt { }
-
-    record Do(Expr value, int line) implements Stmt { }
 
     record Break(int line) implements Stmt { }
 

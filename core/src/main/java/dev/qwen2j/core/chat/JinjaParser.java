@@ -85,7 +85,6 @@ final class JinjaParser {
                 w.values().forEach(v -> checkNames(v, soft));
                 checkNames(w.body(), false);
             }
-            case Do d -> checkNames(d.value(), soft);
             case Block b -> checkNames(b.body(), false);
             default -> { }
         }
@@ -437,7 +436,39 @@ final class JinjaParser {
         loopDepth = 0;
         List<Stmt> body = statements(Set.of("endmacro"), true);
         loopDepth = outer;
-        return new Macro(name, params, body, line);
+        return new Macro(name, params, body, mentions(body, "varargs"), mentions(body, "kwargs"), line);
+    }
+
+    /** Whether the name occurs anywhere in the tree (walked through the records' components). */
+    private static boolean mentions(Object node, String name) {
+        switch (node) {
+            case Name n -> {
+                return n.name().equals(name);
+            }
+            case List<?> items -> {
+                for (Object item : items) {
+                    if (mentions(item, name)) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            case Record r -> {
+                for (var component : r.getClass().getRecordComponents()) {
+                    try {
+                        if (mentions(component.getAccessor().invoke(r), name)) {
+                            return true;
+                        }
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return false;
+            }
+            case null, default -> {
+                return false;
+            }
+        }
     }
 
     private List<Param> parseSignature() {

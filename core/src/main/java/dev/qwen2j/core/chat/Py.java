@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Python's value semantics for template values: None is null, bool Boolean, int Long (any integral Number is
@@ -661,9 +660,5 @@ final class Py {
             throw u.fail();
         }
         throw TemplateError.type(what + " must be str, not " + typeName(v));
-    }
-
-    static int hashKey(Object key) {
-        return Objects.hashCode(key);
     }
 }

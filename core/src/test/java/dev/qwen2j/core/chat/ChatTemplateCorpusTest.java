@@ -45,15 +45,6 @@ class ChatTemplateCorpusTest {
         }
     }
 
-    /** The rendering, or "error: " and the message. */
-    static String outcome(Runnable check, java.util.function.Supplier<String> render) {
-        try {
-            return render.get();
-        } catch (ChatTemplateException e) {
-            return "error: " + e.getMessage();
-        }
-    }
-
     static void assertSameOutcome(Map<String, Object> expected, java.util.function.Supplier<String> render, String what) {
         String got;
         try {
