@@ -177,4 +177,14 @@ class TemplateCommandTest {
         assertNotEquals(0, r.exitCode());
         assertTrue(r.oneErrorLine() && r.err().contains("--template"), r.err());
     }
+
+    @Test
+    void aTemplateThatGrowsWithoutBoundIsOneErrorLineNotAnOutOfMemoryError() throws IOException {
+        Path template = file("double.jinja",
+                "{% set s = namespace(v='ab') %}{% for i in range(40) %}{% set s.v = s.v + s.v %}{% endfor %}{{ s.v }}");
+        Cli r = Cli.runWithStdio("", "template", "--template", template.toString());
+        assertNotEquals(0, r.exitCode());
+        assertEquals("", r.out());
+        assertTrue(r.oneErrorLine() && r.err().contains("exceeds the limit"), r.err());
+    }
 }

@@ -99,30 +99,14 @@ final class Interpreter {
             }
             case For f -> loop(f, eval(f.iterable(), scope), scope, out, 0);
             case JinjaNode.Set set -> assign(set.target(), eval(set.value(), scope), scope);
-            case SetBlock sb -> {
-                StringBuilder body = new StringBuilder();
-                execute(sb.body(), scope, body);
-                Object value = body.toString();
-                for (Filter f : sb.filters()) {
-                    value = applyFilter(f, value, scope);
-                }
-                assign(sb.target(), value, scope);
-            }
+            case SetBlock sb -> assign(sb.target(), filteredBody(sb.body(), sb.filters(), scope), scope);
             case JinjaNode.Macro m -> scope.vars.put(m.name(), new Macro(m, scope, null));
             case CallBlock cb -> {
                 Macro caller = new Macro(new JinjaNode.Macro("caller", cb.params(), cb.body(), true, true, cb.line()),
                         scope, null);
                 write(out, Py.str(call(cb.call(), scope, caller)));
             }
-            case FilterBlock fb -> {
-                StringBuilder body = new StringBuilder();
-                execute(fb.body(), scope, body);
-                Object value = body.toString();
-                for (Filter f : fb.filters()) {
-                    value = applyFilter(f, value, scope);
-                }
-                write(out, Py.str(value));
-            }
+            case FilterBlock fb -> write(out, Py.str(filteredBody(fb.body(), fb.filters(), scope)));
             case With w -> {
                 Scope inner = new Scope(scope);
                 List<Object> values = new ArrayList<>();
@@ -139,6 +123,17 @@ final class Interpreter {
             case Block b -> execute(b.body(), b.scoped() ? new Scope(scope) : scope, out);
             case Unsupported u -> throw TemplateError.type("no loader for this environment specified");
         }
+    }
+
+    /** A block's rendering passed through its filters ({% set x | f %}, {% filter f %}). */
+    private Object filteredBody(List<Stmt> body, List<Filter> filters, Scope scope) {
+        StringBuilder text = new StringBuilder();
+        execute(body, scope, text);
+        Object value = text.toString();
+        for (Filter f : filters) {
+            value = applyFilter(f, value, scope);
+        }
+        return value;
     }
 
     private void write(StringBuilder out, String text) {
