@@ -55,6 +55,8 @@ public final class ChatTemplate {
                 return new Parsed(JinjaParser.parse(source), null);
             } catch (TemplateError e) {
                 return new Parsed(null, e);
+            } catch (StackOverflowError e) { // e.g. thousands of nested parentheses
+                return new Parsed(null, new TemplateError("TemplateSyntaxError", "the template nests too deeply to parse"));
             }
         }
     }

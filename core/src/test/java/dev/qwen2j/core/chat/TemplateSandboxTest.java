@@ -76,4 +76,11 @@ class TemplateSandboxTest {
                 () -> ChatTemplate.of("{{ ''.__class__.__mro__ }}", Map.of()).renderVariables(Map.of()));
         assertTrue(e.getMessage().contains("unsafe"), e.getMessage());
     }
+
+    @Test
+    void absurdNestingIsAClearErrorNotAStackOverflow() {
+        String deep = "{{ " + "(".repeat(200_000) + "1" + ")".repeat(200_000) + " }}";
+        ChatTemplateException e = fails(deep);
+        assertTrue(e.getMessage().contains("nests too deeply"), e.getMessage());
+    }
 }
