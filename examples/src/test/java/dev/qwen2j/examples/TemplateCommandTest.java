@@ -8,6 +8,7 @@ import dev.qwen2j.core.checkpoint.BundledTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,5 +122,69 @@ class TemplateCommandTest {
         Cli r = Cli.runWithStdio("", "template", "--model", dir.resolve("nowhere").toString(), "--messages", messages.toString());
         assertNotEquals(0, r.exitCode());
         assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    @Test
+    void anyTemplateWithAContextFilePrintsExactlyTheRendering() throws IOException {
+        Path template = file("t.jinja", "{% for k, v in d|items %}{{ k }}={{ v }}{% if not loop.last %}, {% endif %}{% endfor %}"
+                + "|{{ [1, 'a'] }}|{{ -7 // 2 }}\n");
+        Path context = file("ctx.json", "{\"d\": {\"x\": 1, \"y\": \"é\"}}");
+        Cli r = Cli.runWithStdio("", "template", "--template", template.toString(), "--context", context.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("x=1, y=é|[1, 'a']|-4", r.out()); // Jinja2 drops the single trailing newline
+        assertEquals("", r.err());
+
+        Cli noContext = Cli.runWithStdio("", "template", "--template", file("plain.jinja", "[{{ x }}]").toString());
+        assertEquals("[]", noContext.out());
+    }
+
+    @Test
+    void templateFileErrorsAreOneLineNamingTheFileAndLine() throws IOException {
+        Path template = file("bad.jinja", "line one\n{% for x in 42 %}{% endfor %}");
+        Cli r = Cli.runWithStdio("", "template", "--template", template.toString());
+        assertNotEquals(0, r.exitCode());
+        assertTrue(r.oneErrorLine(), r.err());
+        assertTrue(r.err().contains("bad.jinja") && r.err().contains("line 2") && r.err().contains("not iterable"), r.err());
+    }
+
+    @Test
+    void batchPrintsOneJsonLinePerInputInOrder() throws IOException {
+        Path batch = file("cases.jsonl", """
+                {"template": "{{ a + b }}", "context": {"a": 1, "b": 2}}
+                {"template": "{% for x in 5 %}{% endfor %}", "context": {}}
+                not json
+                {"template": "{{ 'naïve'|upper }}"}
+                {"template": "{{ raise_exception('no system role') }}"}
+                """);
+        Cli r = Cli.runWithStdio("", "template", "--batch", batch.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(5, lines.size(), r.out());
+        assertEquals("{\"output\":\"3\"}", lines.get(0));
+        assertTrue(lines.get(1).startsWith("{\"error\":\"cases.jsonl line 2: ") && lines.get(1).contains("not iterable"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("{\"error\":\"cases.jsonl line 3: not valid JSON"), lines.get(2));
+        assertEquals("{\"output\":\"NAÏVE\"}", lines.get(3));
+        assertEquals("{\"error\":\"cases.jsonl line 5: no system role\"}", lines.get(4));
+    }
+
+    @Test
+    void modesDoNotMix() throws IOException {
+        Path template = file("m.jinja", "x");
+        Cli r = Cli.runWithStdio("", "template", "--template", template.toString(), "--model", model.toString());
+        assertNotEquals(0, r.exitCode());
+        assertTrue(r.oneErrorLine(), r.err());
+        r = Cli.runWithStdio("", "template");
+        assertNotEquals(0, r.exitCode());
+        assertTrue(r.oneErrorLine() && r.err().contains("--template"), r.err());
+    }
+
+    @Test
+    void aTemplateThatGrowsWithoutBoundIsOneErrorLineNotAnOutOfMemoryError() throws IOException {
+        Path template = file("double.jinja",
+                "{% set s = namespace(v='ab') %}{% for i in range(40) %}{% set s.v = s.v + s.v %}{% endfor %}{{ s.v }}");
+        Cli r = Cli.runWithStdio("", "template", "--template", template.toString());
+        assertNotEquals(0, r.exitCode());
+        assertEquals("", r.out());
+        assertTrue(r.oneErrorLine() && r.err().contains("exceeds the limit"), r.err());
     }
 }

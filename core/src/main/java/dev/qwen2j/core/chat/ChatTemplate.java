@@ -2,20 +2,15 @@ package dev.qwen2j.core.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.LegacyOverrides;
-import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
-import com.hubspot.jinjava.interpret.RenderResult;
-import com.hubspot.jinjava.interpret.TemplateError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import jinjava.javax.el.CompositeELResolver;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * {@code tojson}, the special tokens ({@code bos_token}, {@code eos_token}, ...) as variables, and any extra
  * keyword such as {@code enable_thinking}.
  *
- * <p>Rendering runs on jinjava. What Jinja2 templates use and jinjava lacks is added around it: Python string
- * and dict methods ({@link PythonMethods}), stepped slices and filtered keyword arguments
- * ({@link JinjaSource}), Python's JSON spelling ({@link PythonJson}). Thread-safe: each render is independent.
+ * <p>Rendering runs on qwen2j's own Jinja2 interpreter ({@link JinjaParser}, {@link Interpreter}): Jinja2's
+ * grammar and whitespace rules, Python's values and printing, Jinja2's filters and tests, in a sandbox with
+ * {@link TemplateLimits}. A template Jinja2 rejects, a {@code raise_exception(...)}, or a limit reached is a
+ * {@link ChatTemplateException}. Thread-safe: the parsed template is immutable and each render is independent.
  */
 public final class ChatTemplate {
 
@@ -43,21 +39,52 @@ public final class ChatTemplate {
             "bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
 
     private final String source;
-    private final String prepared;
+    /** Where the template came from, for error messages: a file, or "chat template". */
+    private final String name;
+    private final Parsed parsed;
     /** The "tool_use" template of a named-template list, used when tools are given; else null. */
-    private final String preparedToolUse;
+    private final Parsed parsedToolUse;
     private final Map<String, Object> specialTokens;
+    private final TemplateLimits limits;
+    private final Supplier<LocalDateTime> clock;
 
-    private ChatTemplate(String source, String toolUseSource, Map<String, Object> specialTokens) {
-        this.source = source;
-        this.prepared = JinjaSource.prepare(source);
-        this.preparedToolUse = toolUseSource == null ? null : JinjaSource.prepare(toolUseSource);
-        this.specialTokens = Map.copyOf(specialTokens);
+    /** A parsed template, or the error Jinja2 would raise compiling it (raised when it is rendered). */
+    private record Parsed(List<JinjaNode.Stmt> body, TemplateError error) {
+        static Parsed of(String source) {
+            try {
+                return new Parsed(JinjaParser.parse(source), null);
+            } catch (TemplateError e) {
+                return new Parsed(null, e);
+            } catch (StackOverflowError e) { // e.g. thousands of nested parentheses
+                return new Parsed(null, new TemplateError("TemplateSyntaxError", "the template nests too deeply to parse"));
+            }
+        }
     }
 
-    /** One engine for all templates: its configuration never changes and rendering keeps no state in it. */
-    private static final class Engine {
-        static final Jinjava JINJAVA = newEngine();
+    private ChatTemplate(String source, String toolUseSource, Map<String, Object> specialTokens, String name) {
+        this(source, name, Parsed.of(source), toolUseSource == null ? null : Parsed.of(toolUseSource),
+                Map.copyOf(specialTokens), TemplateLimits.DEFAULT, LocalDateTime::now);
+    }
+
+    private ChatTemplate(String source, String name, Parsed parsed, Parsed parsedToolUse,
+                         Map<String, Object> specialTokens, TemplateLimits limits, Supplier<LocalDateTime> clock) {
+        this.source = source;
+        this.name = name;
+        this.parsed = parsed;
+        this.parsedToolUse = parsedToolUse;
+        this.specialTokens = specialTokens;
+        this.limits = limits;
+        this.clock = clock;
+    }
+
+    /** This template under other sandbox limits. */
+    public ChatTemplate withLimits(TemplateLimits limits) {
+        return new ChatTemplate(source, name, parsed, parsedToolUse, specialTokens, limits, clock);
+    }
+
+    /** This template with strftime_now reading {@code clock} (tests pin the time so renderings are stable). */
+    ChatTemplate withClock(Supplier<LocalDateTime> clock) {
+        return new ChatTemplate(source, name, parsed, parsedToolUse, specialTokens, limits, clock);
     }
 
     /**
@@ -73,7 +100,7 @@ public final class ChatTemplate {
                 }
             });
         }
-        return new ChatTemplate(template, null, tokens);
+        return new ChatTemplate(template, null, tokens, "chat template");
     }
 
     /**
@@ -87,6 +114,7 @@ public final class ChatTemplate {
         Map<String, Object> tokens = new HashMap<>();
         String template = null;
         String toolUse = null;
+        String name = folder.toString();
         if (Files.isRegularFile(configFile)) {
             JsonNode config;
             try {
@@ -111,17 +139,20 @@ public final class ChatTemplate {
             }
             template = templateText(config.get("chat_template"), "default", configFile);
             toolUse = templateText(config.get("chat_template"), "tool_use", configFile);
+            name = configFile + " chat_template";
         }
         Path jinjaFile = folder.resolve("chat_template.jinja");
         if (Files.isRegularFile(jinjaFile)) {
             template = Files.readString(jinjaFile);
             toolUse = null;
+            name = jinjaFile.toString();
         }
         if (template == null) {
             LOG.warn("{} has no chat_template; using ChatML", folder);
             template = CHATML;
+            name = "ChatML (default)";
         }
-        return new ChatTemplate(template, toolUse, tokens);
+        return new ChatTemplate(template, toolUse, tokens, name);
     }
 
     /** The special tokens in tokenizer_config.json are strings or AddedToken objects with a "content". */
@@ -157,28 +188,6 @@ public final class ChatTemplate {
         throw new IOException(configFile + ": chat_template must be a string or a list of named templates");
     }
 
-    private static Jinjava newEngine() {
-        CompositeELResolver resolver = new CompositeELResolver();
-        resolver.add(new PythonMethods());
-        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
-        JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                .withNestedInterpretationEnabled(false) // message text is data, never template
-                .withFailOnUnknownTokens(false)
-                .withElResolver(resolver)
-                .withLegacyOverrides(LegacyOverrides.newBuilder()
-                        .withUseTrimmingForNotesAndExpressions(true) // {{- x }} trims as in Jinja2
-                        .withUsePyishObjectMapper(true) // {{ dict }} prints as Python would
-                        .withKeepNullableLoopValues(true)
-                        .withUseNaturalOperatorPrecedence(true)
-                        .build())
-                .build();
-        Jinjava jinjava = new Jinjava(config);
-        TemplateGlobals.register(jinjava);
-        return jinjava;
-    }
-
     /**
      * Renders the conversation.
      *
@@ -201,23 +210,55 @@ public final class ChatTemplate {
         }
         context.put("messages", messages);
         context.put("tools", tools);
-        context.put("documents", null);
+        context.putIfAbsent("documents", null);
         context.put("add_generation_prompt", addGenerationPrompt);
-        RenderResult result;
         try {
-            result = Engine.JINJAVA.renderForResult(tools != null && preparedToolUse != null ? preparedToolUse : prepared, context);
+            return renderParsed(tools != null && parsedToolUse != null ? parsedToolUse : parsed, context);
+        } catch (ChatTemplateException e) {
+            String culprit = unusualContent(messages);
+            throw culprit == null || e.line() == 0 ? e
+                    : new ChatTemplateException(e.getMessage() + " (" + culprit + ")", e.line(), e);
+        }
+    }
+
+    /**
+     * Renders the template with exactly these variables (and the special tokens), as
+     * {@code template.render(**variables)} does: for template authors and tests, not only conversations.
+     */
+    public String renderVariables(Map<String, ?> variables) {
+        Map<String, Object> context = new LinkedHashMap<>(specialTokens);
+        context.putAll(variables);
+        return renderParsed(parsed, context);
+    }
+
+    private String renderParsed(Parsed template, Map<String, Object> context) {
+        try {
+            if (template.error() != null) {
+                throw template.error();
+            }
+            return new Interpreter(limits, clock).render(template.body(), context);
+        } catch (TemplateError e) {
+            throw new ChatTemplateException(name + ", line " + e.line + ": " + e.pythonType + ": " + e.getMessage(),
+                    e.line, e);
+        } catch (StackOverflowError e) {
+            throw new ChatTemplateException(name + ": nested too deeply to render", 0, null);
         } catch (ChatTemplateException e) {
             throw e;
-        } catch (RuntimeException e) {
-            throw new ChatTemplateException(templateMessage(e), e);
+        } catch (RuntimeException e) { // a value the interpreter did not expect: still one clear error, not a crash
+            throw new ChatTemplateException(name + ": cannot render: " + e, 0, e);
         }
-        for (TemplateError error : result.getErrors()) {
-            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-                ChatTemplateException raised = raisedBy(error.getException());
-                throw raised != null ? raised : new ChatTemplateException(error.getMessage(), error.getException());
+    }
+
+    /** A message whose content is neither text, a list of parts, nor None: the usual cause of a TypeError. */
+    private static String unusualContent(List<Map<String, Object>> messages) {
+        for (int i = 0; i < messages.size(); i++) {
+            Object content = messages.get(i) == null ? null : messages.get(i).get("content");
+            if (content != null && !(content instanceof String) && !(content instanceof List<?>)) {
+                return "messages[" + i + "].content is " + Py.typeName(content) + " " + Py.repr(content)
+                        + ", not a string";
             }
         }
-        return result.getOutput();
+        return null;
     }
 
     /** The template text as the model ships it. */
@@ -225,20 +266,4 @@ public final class ChatTemplate {
         return source;
     }
 
-    private static ChatTemplateException raisedBy(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof ChatTemplateException e) {
-                return new ChatTemplateException(e.getMessage(), e);
-            }
-            if (c.getCause() == c) {
-                break;
-            }
-        }
-        return null;
-    }
-
-    private static String templateMessage(Throwable t) {
-        ChatTemplateException raised = raisedBy(t);
-        return raised != null ? raised.getMessage() : String.valueOf(t.getMessage());
-    }
 }

@@ -1,10 +1,9 @@
 package dev.qwen2j.core.chat;
 
 import java.math.BigDecimal;
-import java.util.Arrays;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * JSON text exactly as Python's {@code json.dumps} writes it, which is what transformers' {@code tojson}
@@ -17,82 +16,112 @@ final class PythonJson {
     private PythonJson() {
     }
 
-    /**
-     * @param indent null for one line; otherwise newline plus this many spaces per level, and item separator ","
-     */
+    /** json.dumps(value, ensure_ascii=ensureAscii, indent=indent, sort_keys=sortKeys). */
     static String dumps(Object value, Integer indent, boolean ensureAscii, boolean sortKeys) {
+        return dumps(value, indent, null, sortKeys, ensureAscii);
+    }
+
+    /**
+     * json.dumps with transformers' tojson arguments.
+     *
+     * @param indent     None for one line, an int (spaces per level) or a string (the indent itself)
+     * @param separators None, or an (item separator, key separator) pair
+     */
+    static String dumps(Object value, Object indent, Object separators, boolean sortKeys, boolean ensureAscii) {
+        String indentText = switch (indent) {
+            case null -> null;
+            case String s -> s;
+            default -> {
+                if (!Py.isInt(indent) && !(indent instanceof Boolean)) {
+                    throw TemplateError.type("can't multiply sequence by non-int of type '" + Py.typeName(indent) + "'");
+                }
+                yield " ".repeat((int) Math.max(0, Py.toLong(indent)));
+            }
+        };
+        String itemSeparator = indentText == null ? ", " : ",";
+        String keySeparator = ": ";
+        if (separators != null) {
+            List<Object> pair = Py.list(separators);
+            if (pair.size() != 2) {
+                throw new TemplateError("ValueError", "separators must be a pair of strings");
+            }
+            itemSeparator = Py.requireString(pair.get(0), "separator");
+            keySeparator = Py.requireString(pair.get(1), "separator");
+        }
         StringBuilder out = new StringBuilder();
-        write(out, value, indent, 0, ensureAscii, sortKeys);
+        new Writer(out, indentText, itemSeparator, keySeparator, ensureAscii, sortKeys).write(value, 0);
         return out.toString();
     }
 
-    private static void write(StringBuilder out, Object value, Integer indent, int depth, boolean ascii, boolean sort) {
-        switch (value) {
-            case null -> out.append("null");
-            case CharSequence s -> writeString(out, s.toString(), ascii);
-            case Boolean b -> out.append(b ? "true" : "false");
-            case Double d -> out.append(pythonFloat(d));
-            case Float f -> out.append(pythonFloat(f.doubleValue()));
-            case BigDecimal b -> out.append(pythonFloat(b.doubleValue()));
-            case Number n -> out.append(n.toString());
-            case Map<?, ?> map -> writeObject(out, sort ? new TreeMap<>(stringKeys(map)) : map, indent, depth, ascii, sort);
-            case Iterable<?> items -> writeArray(out, items.iterator(), indent, depth, ascii, sort);
-            case Object[] items -> writeArray(out, Arrays.asList(items).iterator(), indent, depth, ascii, sort);
-            default -> writeString(out, value.toString(), ascii);
-        }
-    }
-
-    private static Map<String, Object> stringKeys(Map<?, ?> map) {
-        Map<String, Object> keyed = new java.util.LinkedHashMap<>();
-        map.forEach((k, v) -> keyed.put(keyString(k), v));
-        return keyed;
-    }
-
-    private static void writeObject(StringBuilder out, Map<?, ?> map, Integer indent, int depth, boolean ascii,
-                                    boolean sort) {
-        if (map.isEmpty()) {
-            out.append("{}");
-            return;
-        }
-        out.append('{');
-        boolean first = true;
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            if (!first) {
-                out.append(indent == null ? ", " : ",");
+    private record Writer(StringBuilder out, String indent, String itemSeparator, String keySeparator, boolean ascii,
+                          boolean sort) {
+        void write(Object value, int depth) {
+            switch (value) {
+                case null -> out.append("null");
+                case String s -> writeString(out, s, ascii);
+                case Boolean b -> out.append(b ? "true" : "false");
+                case Map<?, ?> map -> writeObject(map, depth);
+                case List<?> items -> writeArray(items, depth);
+                default -> {
+                    if (Py.isInt(value)) {
+                        out.append(value);
+                    } else if (Py.isFloat(value)) {
+                        out.append(pythonFloat(Py.toDouble(value)));
+                    } else {
+                        throw TemplateError.type("Object of type " + Py.typeName(value) + " is not JSON serializable");
+                    }
+                }
             }
-            first = false;
-            newline(out, indent, depth + 1);
-            writeString(out, keyString(e.getKey()), ascii);
-            out.append(": ");
-            write(out, e.getValue(), indent, depth + 1, ascii, sort);
         }
-        newline(out, indent, depth);
-        out.append('}');
-    }
 
-    private static void writeArray(StringBuilder out, Iterator<?> items, Integer indent, int depth, boolean ascii,
-                                   boolean sort) {
-        if (!items.hasNext()) {
-            out.append("[]");
-            return;
-        }
-        out.append('[');
-        boolean first = true;
-        while (items.hasNext()) {
-            if (!first) {
-                out.append(indent == null ? ", " : ",");
+        private void writeObject(Map<?, ?> map, int depth) {
+            if (map.isEmpty()) {
+                out.append("{}");
+                return;
             }
-            first = false;
-            newline(out, indent, depth + 1);
-            write(out, items.next(), indent, depth + 1, ascii, sort);
+            List<Map.Entry<?, ?>> entries = new ArrayList<>(map.entrySet());
+            if (sort) {
+                entries.sort((a, b) -> Py.compare(a.getKey(), b.getKey(), "<"));
+            }
+            out.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : entries) {
+                if (!first) {
+                    out.append(itemSeparator);
+                }
+                first = false;
+                newline(depth + 1);
+                writeString(out, keyString(e.getKey()), ascii);
+                out.append(keySeparator);
+                write(e.getValue(), depth + 1);
+            }
+            newline(depth);
+            out.append('}');
         }
-        newline(out, indent, depth);
-        out.append(']');
-    }
 
-    private static void newline(StringBuilder out, Integer indent, int depth) {
-        if (indent != null) {
-            out.append('\n').repeat(' ', indent * depth);
+        private void writeArray(List<?> items, int depth) {
+            if (items.isEmpty()) {
+                out.append("[]");
+                return;
+            }
+            out.append('[');
+            boolean first = true;
+            for (Object item : items) {
+                if (!first) {
+                    out.append(itemSeparator);
+                }
+                first = false;
+                newline(depth + 1);
+                write(item, depth + 1);
+            }
+            newline(depth);
+            out.append(']');
+        }
+
+        private void newline(int depth) {
+            if (indent != null) {
+                out.append('\n').repeat(indent, depth);
+            }
         }
     }
 
@@ -100,9 +129,17 @@ final class PythonJson {
     private static String keyString(Object key) {
         return switch (key) {
             case null -> "null";
+            case String s -> s;
             case Boolean b -> b ? "true" : "false";
-            case Double d -> pythonFloat(d);
-            default -> key.toString();
+            default -> {
+                if (Py.isInt(key)) {
+                    yield key.toString();
+                }
+                if (Py.isFloat(key)) {
+                    yield pythonFloat(Py.toDouble(key));
+                }
+                throw TemplateError.type("keys must be str, int, float, bool or None, not " + Py.typeName(key));
+            }
         };
     }
 

@@ -1,54 +1,121 @@
 package dev.qwen2j.core.chat;
 
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.lib.filter.Filter;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
-import com.hubspot.jinjava.objects.SafeString;
-import java.lang.reflect.Method;
 import java.time.LocalDateTime;
 import java.time.format.TextStyle;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * What transformers adds to its Jinja2 environment: {@code raise_exception}, {@code strftime_now} and its own
- * {@code tojson}; plus {@code py_slice}, the filter {@link JinjaSource} turns stepped slices into.
+ * The global functions of transformers' environment: Jinja2's own ({@code range}, {@code dict},
+ * {@code namespace}, {@code cycler}, {@code joiner}) and transformers' {@code raise_exception} and
+ * {@code strftime_now}.
  */
 final class TemplateGlobals {
+
+    /** The sandbox's bound on range(), as Jinja2's SandboxedEnvironment.MAX_RANGE. */
+    static final int MAX_RANGE = 100_000;
 
     private TemplateGlobals() {
     }
 
-    static void register(Jinjava jinjava) {
-        jinjava.registerFunction(function("raise_exception", "raiseException", Object.class));
-        jinjava.registerFunction(function("strftime_now", "strftimeNow", String.class));
-        jinjava.registerFilter(new ToJson());
-        jinjava.registerFilter(new PySlice());
+    static Map<String, Object> create(Interpreter interpreter) {
+        Map<String, Object> g = new HashMap<>();
+        g.put("range", (Py.Callable) (args, kwargs) -> range(args));
+        g.put("dict", (Py.Callable) (args, kwargs) -> {
+            Map<Object, Object> d = new LinkedHashMap<>();
+            if (!args.isEmpty()) {
+                Object source = args.getFirst();
+                if (source instanceof Map<?, ?> m) {
+                    d.putAll(m);
+                } else {
+                    for (Object pair : Py.iterate(source)) {
+                        List<Object> kv = Py.list(pair);
+                        d.put(kv.get(0), kv.get(1));
+                    }
+                }
+            }
+            d.putAll(kwargs);
+            return d;
+        });
+        g.put("namespace", (Py.Callable) (args, kwargs) -> {
+            Namespace ns = new Namespace();
+            if (!args.isEmpty() && args.getFirst() instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> ns.attributes.put(Py.str(k), v));
+            }
+            ns.attributes.putAll(kwargs);
+            return ns;
+        });
+        g.put("cycler", (Py.Callable) (args, kwargs) -> cycler(args));
+        g.put("joiner", (Py.Callable) (args, kwargs) -> {
+            String sep = args.isEmpty() ? ", " : Py.str(args.getFirst());
+            boolean[] used = {false};
+            return (Py.Callable) (a, k) -> {
+                if (used[0]) {
+                    return sep;
+                }
+                used[0] = true;
+                return "";
+            };
+        });
+        g.put("raise_exception", (Py.Callable) (args, kwargs) -> {
+            throw new ChatTemplateException(args.isEmpty() ? "" : Py.str(args.getFirst()));
+        });
+        g.put("strftime_now", (Py.Callable) (args, kwargs) ->
+                strftime(interpreter.now(), Py.requireString(args.isEmpty() ? null : args.getFirst(), "format")));
+        return g;
     }
 
-    private static ELFunctionDefinition function(String name, String method, Class<?> parameter) {
-        try {
-            Method m = TemplateGlobals.class.getMethod(method, parameter);
-            m.setAccessible(true); // this class is package-private; jinjava calls the method reflectively
-            return new ELFunctionDefinition("", name, m);
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException(e);
+    private static Object range(List<Object> args) {
+        if (args.isEmpty() || args.size() > 3) {
+            throw TemplateError.type("range expected at most 3 arguments, got " + args.size());
         }
+        long[] a = new long[args.size()];
+        for (int i = 0; i < a.length; i++) {
+            Object v = args.get(i);
+            if (!Py.isInt(v) && !(v instanceof Boolean)) {
+                throw TemplateError.type("'" + Py.typeName(v) + "' object cannot be interpreted as an integer");
+            }
+            a[i] = Py.toLong(v);
+        }
+        long start = a.length == 1 ? 0 : a[0];
+        long stop = a.length == 1 ? a[0] : a[1];
+        long step = a.length == 3 ? a[2] : 1;
+        if (step == 0) {
+            throw new TemplateError("ValueError", "range() arg 3 must not be zero");
+        }
+        long n = step > 0 ? Math.max(0, (stop - start + step - 1) / step) : Math.max(0, (start - stop - step - 1) / -step);
+        if (n > MAX_RANGE) {
+            throw new TemplateError("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE ("
+                    + MAX_RANGE + ").");
+        }
+        List<Object> out = new ArrayList<>((int) n);
+        for (long i = 0, v = start; i < n; i++, v += step) {
+            out.add(v);
+        }
+        return out;
     }
 
-    /** {@code raise_exception(message)}: the template rejects its input. */
-    public static Object raiseException(Object message) {
-        throw new ChatTemplateException(String.valueOf(message));
+    private static Object cycler(List<Object> items) {
+        if (items.isEmpty()) {
+            throw TemplateError.type("at least one item has to be provided");
+        }
+        int[] pos = {0};
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("next", (Py.Callable) (a, k) -> items.get(pos[0]++ % items.size()));
+        c.put("reset", (Py.Callable) (a, k) -> {
+            pos[0] = 0;
+            return null;
+        });
+        Namespace cycler = new Namespace();
+        cycler.attributes.putAll(c);
+        return cycler;
     }
 
-    /** {@code strftime_now(format)}: the local time now, formatted as Python's strftime in the C locale. */
-    public static String strftimeNow(String format) {
-        return strftime(LocalDateTime.now(), format);
-    }
-
+    /** Python's strftime in the C locale (what transformers' strftime_now calls). */
     static String strftime(LocalDateTime t, String format) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < format.length(); i++) {
@@ -92,95 +159,5 @@ final class TemplateGlobals {
 
     private static String number(int value, int width, boolean pad) {
         return pad ? String.format("%0" + width + "d", value) : Integer.toString(value);
-    }
-
-    /** transformers' tojson: {@code json.dumps(x, ensure_ascii=False, indent=indent, sort_keys=sort_keys)}. */
-    static final class ToJson implements Filter {
-        @Override
-        public String getName() {
-            return "tojson";
-        }
-
-        @Override
-        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
-            return filter(var, interpreter, args, Map.of());
-        }
-
-        @Override
-        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
-            Object indent = kwargs.containsKey("indent") ? kwargs.get("indent") : args.length > 0 ? args[0] : null;
-            boolean ensureAscii = Boolean.TRUE.equals(kwargs.get("ensure_ascii"));
-            boolean sortKeys = Boolean.TRUE.equals(kwargs.get("sort_keys"));
-            Integer spaces = indent == null ? null : Integer.valueOf(indent.toString());
-            return new SafeString(PythonJson.dumps(unwrap(var), spaces, ensureAscii, sortKeys));
-        }
-    }
-
-    private static Object unwrap(Object value) {
-        return value instanceof SafeString s ? s.getValue() : value;
-    }
-
-    /** Python's {@code x[start:stop:step]} on lists and strings; null bounds are omitted ones. */
-    static final class PySlice implements Filter {
-        @Override
-        public String getName() {
-            return "py_slice";
-        }
-
-        @Override
-        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
-            return filter(var, interpreter, (Object[]) args, Map.of());
-        }
-
-        @Override
-        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
-            Object value = unwrap(var);
-            List<Object> items = new ArrayList<>();
-            if (value instanceof String s) {
-                s.codePoints().forEach(cp -> items.add(Character.toString(cp)));
-            } else if (value instanceof Iterable<?> iterable) {
-                iterable.forEach(items::add);
-            } else {
-                throw new ChatTemplateException("cannot slice " + (value == null ? "None" : value.getClass().getSimpleName()));
-            }
-            int n = items.size();
-            long step = bound(args, 2) == null ? 1 : bound(args, 2);
-            if (step == 0) {
-                throw new ChatTemplateException("slice step cannot be zero");
-            }
-            Long startArg = bound(args, 0), stopArg = bound(args, 1);
-            long start = startArg == null ? (step > 0 ? 0 : n - 1) : clamp(startArg, n, step);
-            long stop = stopArg == null ? (step > 0 ? n : -1) : clamp(stopArg, n, step);
-            List<Object> slice = new ArrayList<>();
-            for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
-                slice.add(items.get((int) i));
-            }
-            if (value instanceof String) {
-                StringBuilder sb = new StringBuilder();
-                slice.forEach(sb::append);
-                return sb.toString();
-            }
-            return slice;
-        }
-
-        private static Long bound(Object[] args, int i) {
-            if (args.length <= i || args[i] == null || args[i].toString().isEmpty() || "None".equals(args[i].toString())) {
-                return null;
-            }
-            return args[i] instanceof Number num ? num.longValue() : Long.parseLong(args[i].toString().trim());
-        }
-
-        /** As CPython's PySlice_AdjustIndices. */
-        private static long clamp(long index, int n, long step) {
-            if (index < 0) {
-                index += n;
-                if (index < 0) {
-                    index = step < 0 ? -1 : 0;
-                }
-            } else if (index >= n) {
-                index = step < 0 ? n - 1 : n;
-            }
-            return index;
-        }
     }
 }

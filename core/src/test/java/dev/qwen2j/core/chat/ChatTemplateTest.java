@@ -215,4 +215,18 @@ class ChatTemplateTest {
                 + "\"none\": null, \"list\": [1, \"a\", []], \"empty\": {}}", render("{{ messages[0].args | tojson }}", m));
         assertEquals("{\n  \"a\": [\n    1,\n    2\n  ]\n}", render("{{ {'a': [1, 2]} | tojson(indent=2) }}", m));
     }
+
+    @Test
+    void errorsNameTheTemplateFileTheLineAndJinja2sErrorClass() throws IOException {
+        Files.writeString(folder.resolve("chat_template.jinja"), "{{ bos_token }}\n{% for m in messages %}{{ m.content + 1 }}{% endfor %}");
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> ChatTemplate.load(folder).render(userSays("Hi"), null, true, null));
+        assertTrue(e.getMessage().contains("chat_template.jinja, line 2: TypeError: can only concatenate str (not \"int\") to str"),
+                e.getMessage());
+        assertEquals(2, e.line());
+
+        Files.writeString(folder.resolve("chat_template.jinja"), "ok\n{% endfor %}");
+        e = assertThrows(ChatTemplateException.class, () -> ChatTemplate.load(folder).render(userSays("Hi"), null, true, null));
+        assertTrue(e.getMessage().contains("line 2: TemplateSyntaxError: Encountered unknown tag 'endfor'."), e.getMessage());
+    }
 }
