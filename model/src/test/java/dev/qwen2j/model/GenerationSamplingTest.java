@@ -214,21 +214,19 @@ class GenerationSamplingTest {
 
     @Test
     void repetitionPenaltyCoversThePromptAsInTransformers() {
-        String prompt = "The quick brown fox jumps over the lazy dog";
-        Rule rule = Rule.greedy(4, 0, 0);
-        String expected = reference(prompt, rule, 12, 0);
-        assertNotEquals(reference(prompt, rule.planted(false, false), 12, 0), expected,
-                "the case must tell a penalty over the prompt from one over generated tokens only");
-        assertEquals(expected, generate(prompt, rule, 12, 0));
+        assertGreedyFollowsTheRule(Rule.greedy(4, 0, 0), Rule.greedy(4, 0, 0).planted(false, false));
     }
 
     @Test
     void presenceAndFrequencyPenaltiesCountGeneratedTokensOnlyAsInVllm() {
+        assertGreedyFollowsTheRule(Rule.greedy(1, 1.5, 0.5), Rule.greedy(1, 1.5, 0.5).planted(true, true));
+    }
+
+    /** The case must tell {@code rule} from the {@code planted} mistake, and qwen2j must follow the rule. */
+    private static void assertGreedyFollowsTheRule(Rule rule, Rule planted) {
         String prompt = "The quick brown fox jumps over the lazy dog";
-        Rule rule = Rule.greedy(1, 1.5, 0.5);
         String expected = reference(prompt, rule, 12, 0);
-        assertNotEquals(reference(prompt, rule.planted(true, true), 12, 0), expected,
-                "the case must tell counting generated tokens from counting the prompt too");
+        assertNotEquals(reference(prompt, planted, 12, 0), expected, "the case must tell " + rule + " from " + planted);
         assertEquals(expected, generate(prompt, rule, 12, 0));
     }
 
