@@ -54,8 +54,10 @@ final class Qwen2 {
     /**
      * Runs the {@code n} tokens in {@code s.tokens}, at positions {@code position..position+n-1}, through every
      * layer, storing their keys and values, and leaves the logits of the last one in {@code s.logits}.
+     * {@code sequenceLength} picks the RoPE table: the length of the whole forward the block belongs to (a prompt's
+     * blocks all take the prompt's), as transformers' dynamic NTK computes its base from the positions of one call.
      */
-    void forward(Session s, int n, int position) {
+    void forward(Session s, int n, int position, int sequenceLength) {
         Qwen2Config c = config;
         int hidden = c.hiddenSize();
         int heads = c.numAttentionHeads();
@@ -63,7 +65,7 @@ final class Qwen2 {
         int qDim = heads * c.headDim();
         int kvDim = kvHeads * c.headDim();
         int qkvDim = qDim + 2 * kvDim;
-        RopeTable rope = ropeFor(position + n);
+        RopeTable rope = ropeFor(sequenceLength);
 
         backend.embed(weights.embedTokens(), s.tokens, n, s.x);
         for (int l = 0; l < c.numHiddenLayers(); l++) {

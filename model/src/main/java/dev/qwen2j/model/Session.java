@@ -74,10 +74,13 @@ final class Session implements AutoCloseable {
         if (count <= 0) {
             throw new IllegalArgumentException("prefill needs at least one token");
         }
+        // transformers runs a prompt in one forward, so every block takes the RoPE table of the whole sequence
+        // (only dynamic NTK depends on it), not of the sequence so far.
+        int sequenceLength = position + count;
         for (int done = 0; done < count; ) {
             int n = Math.min(blockSize, count - done);
             System.arraycopy(ids, done, tokens, 0, n);
-            forward(n);
+            forward(n, sequenceLength);
             done += n;
         }
         return logits;
@@ -90,16 +93,16 @@ final class Session implements AutoCloseable {
      */
     float[] decode(int id) {
         tokens[0] = id;
-        forward(1);
+        forward(1, position + 1);
         return logits;
     }
 
-    private void forward(int n) {
+    private void forward(int n, int sequenceLength) {
         if (position + n > cache.capacity()) {
             throw new IllegalStateException("KV cache full: " + position + " + " + n + " tokens > "
                     + cache.capacity() + " positions");
         }
-        model.forward(this, n, position);
+        model.forward(this, n, position, sequenceLength);
         position += n;
     }
 
