@@ -12,6 +12,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -49,6 +51,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "Measured runs (default ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--batch", paramLabel = "N",
+            description = "Also decode N sequences of the prompt in one batch: adds \"batch\" and \"batch_decode_tok_s\".")
+    Integer batch;
+
     @Mixin
     CommandErrors.Verbosity verbosity;
 
@@ -62,6 +68,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (warmup < 0 || runs < 1) {
             throw new IllegalArgumentException("--warmup must be >= 0 and --runs >= 1");
+        }
+        if (batch != null && batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -97,6 +106,10 @@ final class BenchCommand implements Callable<Integer> {
             line.put("decode_tok_s", round(decodeTokS, 2));
             line.put("weight_bytes", weightBytes);
             line.put("kv_bytes", model.kvCacheBytes());
+            if (batch != null) {
+                line.put("batch", batch);
+                line.put("batch_decode_tok_s", round(batchDecodeTokensPerSecond(model, prompt, options, err), 2));
+            }
             line.put("peak_rss_mb", peakRssMegabytes()); // before the bandwidth buffer raises it
         }
         double bandwidth;
@@ -108,6 +121,26 @@ final class BenchCommand implements Callable<Integer> {
         out.println(new ObjectMapper().writeValueAsString(line));
         out.flush();
         return 0;
+    }
+
+    /**
+     * Decode tokens per second of all {@link #batch} sequences together, median of the runs: each sequence's rate is
+     * its tokens over the batch's decode time (they all decode the full length), so the rates add up.
+     */
+    private double batchDecodeTokensPerSecond(Model model, String prompt, GenerationOptions options, PrintWriter err) {
+        List<String> prompts = Collections.nCopies(batch, prompt);
+        for (int i = 0; i < warmup; i++) {
+            model.generateAll(prompts, options);
+        }
+        double[] rates = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            for (GenerationResult r : model.generateAll(prompts, options)) {
+                rates[i] += r.decodeTokensPerSecond();
+            }
+            err.printf(Locale.ROOT, "bench: batch %d run %d/%d decode %.2f tok/s%n", batch, i + 1, runs, rates[i]);
+            err.flush();
+        }
+        return median(rates);
     }
 
     /**

@@ -1,11 +1,11 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.chat.ChatTemplate;
+import dev.qwen2j.core.chat.ReasoningFormat;
 import dev.qwen2j.core.config.GenerationDefaults;
 import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.safetensors.Checkpoint;
 import dev.qwen2j.core.sampling.Sampler;
-import dev.qwen2j.core.tokenizer.StreamingDecoder;
 import dev.qwen2j.core.tokenizer.Tokenizer;
 import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.CpuBackend;
@@ -143,8 +143,94 @@ public final class Model implements AutoCloseable {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(listener, "listener");
+        requireOneSample(options);
         String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-        return run(tokenizer.encode(text), options, listener);
+        return run(text, options, listener);
+    }
+
+    /**
+     * Generates from each of {@code prompts} (formatted as {@link #generate(String, GenerationOptions,
+     * GenerationListener)} does), decoding all of them together in one batch: each prompt gets exactly what it would
+     * get alone, in the order given. Every prompt samples with the options' seed.
+     *
+     * @throws ContextLengthExceededException when a prompt's tokens + maxTokens exceed the context length
+     */
+    public List<GenerationResult> generateAll(List<String> prompts, GenerationOptions options) {
+        Objects.requireNonNull(prompts, "prompts");
+        Objects.requireNonNull(options, "options");
+        requireOneSample(options);
+        if (prompts.isEmpty()) {
+            return List.of();
+        }
+        long seed = options.seed();
+        List<Request> requests = new ArrayList<>(prompts.size());
+        for (String prompt : prompts) {
+            Objects.requireNonNull(prompt, "prompts: a null prompt");
+            String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
+            requests.add(request(text, options));
+        }
+        checkOpen();
+        int maxTokens = requests.stream().mapToInt(Request::maxTokens).max().orElseThrow();
+        int capacity = requests.stream().mapToInt(r -> r.prompt().length + r.maxTokens()).max().orElseThrow();
+        List<Sequence> sequences = new ArrayList<>(requests.size());
+        try (Session session = qwen2.newSession(capacity, this.options.kvCacheType(),
+                requests.size())) {
+            BatchEngine engine = new BatchEngine(session, config.vocabSize());
+            try {
+                for (Request r : requests) {
+                    KvCache cache = sequences.isEmpty() ? session.cache : newCache(r.prompt().length + r.maxTokens());
+                    Sequence s = r.sequence(cache, cache != session.cache, seed, text -> { });
+                    sequences.add(s);
+                    engine.prefill(s);
+                    engine.join(s);
+                }
+                engine.run();
+                return sequences.stream().map(Sequence::result).toList();
+            } finally {
+                sequences.forEach(Sequence::release);
+            }
+        }
+    }
+
+    /**
+     * Self-consistency: draws {@code options.samples()} samples of the reply to {@code prompt}, all decoded together
+     * in one batch after one prefill of the prompt (sample i samples with seed {@code seed + i}), extracts each
+     * sample's answer with the options' {@link AnswerExtractor}, and votes. The same seed gives the same result.
+     *
+     * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
+     */
+    public SelfConsistencyResult selfConsistency(String prompt, GenerationOptions options) {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(options, "options");
+        String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
+        Request r = request(text, options);
+        checkOpen();
+        int n = options.samples();
+        long seed = options.seed();
+        int capacity = r.prompt().length + r.maxTokens();
+        List<Sequence> samples = new ArrayList<>(n);
+        try (Session session = qwen2.newSession(capacity, this.options.kvCacheType(), n)) {
+            BatchEngine engine = new BatchEngine(session, config.vocabSize());
+            long kvBytes = session.cache.bytes();
+            try {
+                Sequence first = r.sequence(session.cache, false, seed, t -> { });
+                samples.add(first);
+                engine.prefill(first);
+                engine.join(first);
+                for (int i = 1; i < n; i++) {
+                    Sequence s = r.sequence(newCache(capacity), true, seed + i, t -> { });
+                    samples.add(s);
+                    kvBytes += s.cache.bytes();
+                    engine.fork(first, s);
+                    engine.join(s);
+                }
+                engine.run();
+                List<GenerationResult> results = samples.stream().map(Sequence::result).toList();
+                return SelfConsistencyResult.vote(results, options.answerExtractor(), kvBytes);
+            } finally {
+                samples.forEach(Sequence::release);
+            }
+        }
     }
 
     /**
@@ -158,7 +244,8 @@ public final class Model implements AutoCloseable {
         Objects.requireNonNull(messages, "messages");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(listener, "listener");
-        return run(tokenizer.encode(render(messages, options)), options, listener);
+        requireOneSample(options);
+        return run(render(messages, options), options, listener);
     }
 
     /** The model's config.json. */
@@ -237,10 +324,20 @@ public final class Model implements AutoCloseable {
         return chatTemplate.render(maps, null, true, null);
     }
 
-    private GenerationResult run(int[] prompt, GenerationOptions options, GenerationListener listener) {
-        if (closed) {
-            throw new IllegalStateException("model is closed");
+    /** One request's prompt tokens and per-sequence settings, checked against the context. */
+    private record Request(int[] prompt, int maxTokens, GenerationOptions options, int[] stopIds,
+                           ThinkingControl thinking, Model model) {
+        Sequence sequence(KvCache cache, boolean ownsCache, long seed, GenerationListener listener) {
+            Sampler sampler = new Sampler(options.samplingParams(model.generationDefaults), seed,
+                    model.config.vocabSize());
+            return new Sequence(prompt, maxTokens, cache, ownsCache, sampler, stopIds,
+                    model.tokenizer.streamingDecoder(true), new StopStringMatcher(options.stopStrings()), thinking,
+                    listener);
         }
+    }
+
+    private Request request(String text, GenerationOptions options) {
+        int[] prompt = tokenizer.encode(text);
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt: encodes to no tokens; give at least one character");
         }
@@ -248,79 +345,45 @@ public final class Model implements AutoCloseable {
         if ((long) prompt.length + maxTokens > contextLength) {
             throw new ContextLengthExceededException(prompt.length, maxTokens, contextLength);
         }
-        int[] stopIds = options.stopTokenIds(generationDefaults, config.eosTokenIds());
-        Sampler sampler = new Sampler(options.samplingParams(generationDefaults), options.seed(), config.vocabSize());
-        StreamingDecoder decoder = tokenizer.streamingDecoder(true);
-        StopStringMatcher stopStrings = new StopStringMatcher(options.stopStrings());
-        int[] history = new int[prompt.length + maxTokens];
-        System.arraycopy(prompt, 0, history, 0, prompt.length);
-        StringBuilder text = new StringBuilder();
+        options.samplingParams(generationDefaults); // a bad value from generation_config.json fails before any work
+        ReasoningFormat format = options.reasoningFormat() != null ? options.reasoningFormat()
+                : ReasoningFormat.detect(chatTemplate.source(), text);
+        return new Request(prompt, maxTokens, options, options.stopTokenIds(generationDefaults, config.eosTokenIds()),
+                ThinkingControl.of(format, text, options, tokenizer), this);
+    }
 
+    private GenerationResult run(String text, GenerationOptions options, GenerationListener listener) {
+        checkOpen();
+        Request r = request(text, options);
         Session session = acquireSession();
         try {
-            long start = System.nanoTime();
-            float[] logits = session.prefill(prompt, prompt.length);
-            long prefillEnd = System.nanoTime();
-
-            FinishReason reason = FinishReason.LENGTH;
-            int generated = 0;
-            int decodeSteps = 0;
-            while (generated < maxTokens) {
-                if (listener.isCancelled()) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-                int next = sampler.sample(logits, history, prompt.length + generated, prompt.length);
-                history[prompt.length + generated++] = next;
-                if (contains(stopIds, next)) {
-                    reason = FinishReason.EOS;
-                    break;
-                }
-                emit(stopStrings.accept(decoder.accept(next)), text, listener);
-                if (stopStrings.stopped()) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-                if (generated == maxTokens) {
-                    break;
-                }
-                logits = session.decode(next);
-                decodeSteps++;
-            }
-            long end = System.nanoTime();
-            if (reason != FinishReason.STOP) {
-                // Bytes of an incomplete character, and text held back as a possible start of a stop string.
-                emit(stopStrings.accept(decoder.finish()), text, listener);
-                emit(stopStrings.finish(), text, listener);
-                if (stopStrings.stopped() && reason == FinishReason.LENGTH) {
-                    reason = FinishReason.STOP;
-                }
-            }
-            double prefillSeconds = (prefillEnd - start) / 1e9;
-            double decodeSeconds = (end - prefillEnd) / 1e9;
-            return new GenerationResult(text.toString(), reason, prompt.length, generated,
-                    prompt.length / Math.max(prefillSeconds, 1e-9),
-                    decodeSteps == 0 ? 0 : decodeSteps / Math.max(decodeSeconds, 1e-9));
+            Sequence s = r.sequence(session.cache, false, options.seed(), listener);
+            BatchEngine engine = new BatchEngine(session, config.vocabSize());
+            engine.prefill(s);
+            engine.join(s);
+            engine.run();
+            return s.result();
         } finally {
             releaseSession(session);
         }
     }
 
-    /** Appends a non-empty piece to the result and passes it to the listener. */
-    private static void emit(String piece, StringBuilder text, GenerationListener listener) {
-        if (!piece.isEmpty()) {
-            text.append(piece);
-            listener.onText(piece);
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
         }
     }
 
-    private static boolean contains(int[] ids, int id) {
-        for (int x : ids) {
-            if (x == id) {
-                return true;
-            }
+    private static void requireOneSample(GenerationOptions options) {
+        if (options.samples() != 1) {
+            throw new IllegalArgumentException("samples: " + options.samples()
+                    + " samples are drawn by Model.selfConsistency, not by generate or chat");
         }
-        return false;
+    }
+
+    private KvCache newCache(int capacity) {
+        return new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
+                options.kvCacheType());
     }
 
     // --- sessions ---------------------------------------------------------------------------------------------
