@@ -104,12 +104,12 @@ final class BenchCommand implements Callable<Integer> {
             line.put("load_ms", source.loadMillis);
             line.put("prefill_tok_s", round(median(prefill), 1));
             line.put("decode_tok_s", round(decodeTokS, 2));
-            line.put("weight_bytes", weightBytes);
-            line.put("kv_bytes", model.kvCacheBytes());
             if (batch != null) {
                 line.put("batch", batch);
                 line.put("batch_decode_tok_s", round(batchDecodeTokensPerSecond(model, prompt, options, err), 2));
             }
+            line.put("weight_bytes", weightBytes);
+            line.put("kv_bytes", model.kvCacheBytes());
             line.put("peak_rss_mb", peakRssMegabytes()); // before the bandwidth buffer raises it
         }
         double bandwidth;
