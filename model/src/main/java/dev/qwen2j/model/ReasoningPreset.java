@@ -60,7 +60,8 @@ public record ReasoningPreset(String name, ReasoningFormat format, String system
         if (templateSource.contains("<｜Assistant｜>")) {
             return Optional.of(R1_DISTILL);
         }
-        if (templateSource.contains("<|im_start|>assistant\\n<think>") || templateSource.contains("<|im_start|>assistant\n<think>")) {
+        if (templateSource.contains("<|im_start|>assistant\\n<think>")
+                || templateSource.contains("<|im_start|>assistant\n<think>")) {
             return Optional.of(QWQ);
         }
         return Optional.empty();
