@@ -179,7 +179,7 @@ public final class Model implements AutoCloseable {
             try {
                 for (Request r : requests) {
                     KvCache cache = sequences.isEmpty() ? session.cache : newCache(r.prompt().length + r.maxTokens());
-                    Sequence s = r.sequence(cache, cache != session.cache, seed, text -> { });
+                    Sequence s = sequence(r, cache, cache != session.cache, seed, text -> { });
                     sequences.add(s);
                     engine.prefill(s);
                     engine.join(s);
@@ -213,12 +213,12 @@ public final class Model implements AutoCloseable {
             BatchEngine engine = new BatchEngine(session, config.vocabSize());
             long kvBytes = session.cache.bytes();
             try {
-                Sequence first = r.sequence(session.cache, false, seed, t -> { });
+                Sequence first = sequence(r, session.cache, false, seed, t -> { });
                 samples.add(first);
                 engine.prefill(first);
                 engine.join(first);
                 for (int i = 1; i < n; i++) {
-                    Sequence s = r.sequence(newCache(capacity), true, seed + i, t -> { });
+                    Sequence s = sequence(r, newCache(capacity), true, seed + i, t -> { });
                     samples.add(s);
                     kvBytes += s.cache.bytes();
                     engine.fork(first, s);
@@ -326,14 +326,15 @@ public final class Model implements AutoCloseable {
 
     /** One request's prompt tokens and per-sequence settings, checked against the context. */
     private record Request(int[] prompt, int maxTokens, GenerationOptions options, int[] stopIds,
-                           ThinkingControl thinking, Model model) {
-        Sequence sequence(KvCache cache, boolean ownsCache, long seed, GenerationListener listener) {
-            Sampler sampler = new Sampler(options.samplingParams(model.generationDefaults), seed,
-                    model.config.vocabSize());
-            return new Sequence(prompt, maxTokens, cache, ownsCache, sampler, stopIds,
-                    model.tokenizer.streamingDecoder(true), new StopStringMatcher(options.stopStrings()), thinking,
-                    listener);
-        }
+                           ThinkingControl thinking) {
+    }
+
+    /** A sequence of request {@code r} in {@code cache}, sampling with {@code seed}. */
+    private Sequence sequence(Request r, KvCache cache, boolean ownsCache, long seed, GenerationListener listener) {
+        Sampler sampler = new Sampler(r.options().samplingParams(generationDefaults), seed, config.vocabSize());
+        return new Sequence(r.prompt(), r.maxTokens(), cache, ownsCache, sampler, r.stopIds(),
+                tokenizer.streamingDecoder(true), new StopStringMatcher(r.options().stopStrings()), r.thinking(),
+                listener);
     }
 
     private Request request(String text, GenerationOptions options) {
@@ -349,7 +350,7 @@ public final class Model implements AutoCloseable {
         ReasoningFormat format = options.reasoningFormat() != null ? options.reasoningFormat()
                 : ReasoningFormat.detect(chatTemplate.source(), text);
         return new Request(prompt, maxTokens, options, options.stopTokenIds(generationDefaults, config.eosTokenIds()),
-                ThinkingControl.of(format, text, options, tokenizer), this);
+                ThinkingControl.of(format, text, options, tokenizer));
     }
 
     private GenerationResult run(String text, GenerationOptions options, GenerationListener listener) {
@@ -357,7 +358,7 @@ public final class Model implements AutoCloseable {
         Request r = request(text, options);
         Session session = acquireSession();
         try {
-            Sequence s = r.sequence(session.cache, false, options.seed(), listener);
+            Sequence s = sequence(r, session.cache, false, options.seed(), listener);
             BatchEngine engine = new BatchEngine(session, config.vocabSize());
             engine.prefill(s);
             engine.join(s);
