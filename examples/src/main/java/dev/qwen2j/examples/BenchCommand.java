@@ -2,9 +2,11 @@ package dev.qwen2j.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwen2j.core.tokenizer.Tokenizer;
+import dev.qwen2j.model.DepthSpeed;
 import dev.qwen2j.model.GenerationOptions;
 import dev.qwen2j.model.GenerationResult;
 import dev.qwen2j.model.Model;
+import dev.qwen2j.model.SelfConsistencyResult;
 import dev.qwen2j.tensor.CpuBackend;
 import dev.qwen2j.tensor.MemoryBandwidth;
 import java.io.IOException;
@@ -12,8 +14,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -44,6 +44,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gen-tokens", defaultValue = "64", paramLabel = "N",
             description = "Tokens to decode (default ${DEFAULT-VALUE}); end-of-sequence does not stop it.")
     int genTokens;
+
+    @Option(names = "--context", defaultValue = "0", paramLabel = "N",
+            description = {"Measure decode after N tokens of context instead: the context is prefilled once (its speed",
+                    "is prefill_tok_s), then each run decodes --gen-tokens after it; adds \"context\":N to the line."})
+    int context;
 
     @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "Warm-up runs (default ${DEFAULT-VALUE}).")
     int warmup;
@@ -77,36 +82,56 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> line = new LinkedHashMap<>();
         double decodeTokS;
         long weightBytes;
-        try (Model model = source.load(promptTokens + genTokens, err)) {
-            String prompt = promptOf(model.tokenizer(), promptTokens);
-            GenerationOptions options = GenerationOptions.builder().chat(false).temperature(0).maxTokens(genTokens)
-                    .stopTokenIds(Integer.MAX_VALUE) // no real token id: decode the full length every run
-                    .build();
-            for (int i = 0; i < warmup; i++) {
-                model.generate(prompt, options, text -> { });
-            }
-            double[] prefill = new double[runs];
-            double[] decode = new double[runs];
-            for (int i = 0; i < runs; i++) {
-                GenerationResult r = model.generate(prompt, options, text -> { });
-                if (r.promptTokens() != promptTokens) {
-                    throw new IllegalStateException("prompt had " + r.promptTokens() + " tokens, not " + promptTokens);
-                }
-                prefill[i] = r.prefillTokensPerSecond();
-                decode[i] = r.decodeTokensPerSecond();
-                err.printf(Locale.ROOT, "bench: run %d/%d prefill %.1f tok/s, decode %.2f tok/s%n", i + 1, runs,
-                        prefill[i], decode[i]);
-                err.flush();
-            }
-            decodeTokS = median(decode);
-            weightBytes = model.weightBytes();
+        if (context < 0) {
+            throw new IllegalArgumentException("--context must be >= 0, got " + context);
+        }
+        int contextTokens = context > 0 ? context : promptTokens;
+        try (Model model = source.load(Math.addExact(contextTokens, genTokens), err)) {
             line.put("backend", model.backendName());
+            line.put("kv_cache", source.kvCache.toLowerCase(Locale.ROOT));
             line.put("load_ms", source.loadMillis);
-            line.put("prefill_tok_s", round(median(prefill), 1));
+            double prefillTokS;
+            if (context > 0) {
+                int[] ids = model.tokenizer().encode(promptOf(model.tokenizer(), context));
+                DepthSpeed speed = model.decodeSpeedAfter(ids, genTokens, warmup + runs);
+                double[] decode = Arrays.copyOfRange(speed.decodeTokensPerSecond(), warmup, warmup + runs);
+                for (int i = 0; i < runs; i++) {
+                    err.printf(Locale.ROOT, "bench: run %d/%d decode %.2f tok/s after %d tokens%n", i + 1, runs,
+                            decode[i], context);
+                }
+                err.flush();
+                prefillTokS = speed.prefillTokensPerSecond();
+                decodeTokS = median(decode);
+            } else {
+                String prompt = promptOf(model.tokenizer(), promptTokens);
+                GenerationOptions options = GenerationOptions.builder().chat(false).temperature(0).maxTokens(genTokens)
+                        .stopTokenIds(Integer.MAX_VALUE) // no real token id: decode the full length every run
+                        .build();
+                for (int i = 0; i < warmup; i++) {
+                    model.generate(prompt, options, text -> { });
+                }
+                double[] prefill = new double[runs];
+                double[] decode = new double[runs];
+                for (int i = 0; i < runs; i++) {
+                    GenerationResult r = model.generate(prompt, options, text -> { });
+                    if (r.promptTokens() != promptTokens) {
+                        throw new IllegalStateException("prompt had " + r.promptTokens() + " tokens, not " + promptTokens);
+                    }
+                    prefill[i] = r.prefillTokensPerSecond();
+                    decode[i] = r.decodeTokensPerSecond();
+                    err.printf(Locale.ROOT, "bench: run %d/%d prefill %.1f tok/s, decode %.2f tok/s%n", i + 1, runs,
+                            prefill[i], decode[i]);
+                    err.flush();
+                }
+                prefillTokS = median(prefill);
+                decodeTokS = median(decode);
+            }
+            weightBytes = model.weightBytes();
+            line.put("prefill_tok_s", round(prefillTokS, 1));
             line.put("decode_tok_s", round(decodeTokS, 2));
             if (batch != null) {
                 line.put("batch", batch);
-                line.put("batch_decode_tok_s", round(batchDecodeTokensPerSecond(model, prompt, options, err), 2));
+                line.put("batch_decode_tok_s", round(batchDecodeTokensPerSecond(model, contextTokens, err), 2));
             }
             line.put("weight_bytes", weightBytes);
             line.put("kv_bytes", model.kvCacheBytes());
@@ -118,26 +143,35 @@ final class BenchCommand implements Callable<Integer> {
         }
         line.put("read_bandwidth_gb_s", round(bandwidth, 2));
         line.put("decode_roofline_pct", round(100.0 * weightBytes * decodeTokS / (bandwidth * 1e9), 1));
+        if (context > 0) {
+            line.put("context", context);
+        }
         out.println(new ObjectMapper().writeValueAsString(line));
         out.flush();
         return 0;
     }
 
     /**
-     * Decode tokens per second of all {@link #batch} sequences together, median of the runs: each sequence's rate is
-     * its tokens over the batch's decode time (they all decode the full length), so the rates add up.
+     * Decode tokens per second of all {@link #batch} sequences together after a prompt of {@code contextTokens}, median
+     * of the runs: the prompt is prefilled once and the sequences decode greedily from it in one batch (self-consistency
+     * with {@code batch} samples). Each sequence's rate is its tokens over the batch's decode time (they all decode the
+     * full length), so the rates add up.
      */
-    private double batchDecodeTokensPerSecond(Model model, String prompt, GenerationOptions options, PrintWriter err) {
-        List<String> prompts = Collections.nCopies(batch, prompt);
+    private double batchDecodeTokensPerSecond(Model model, int contextTokens, PrintWriter err) {
+        String prompt = promptOf(model.tokenizer(), contextTokens);
+        GenerationOptions options = GenerationOptions.builder().chat(false).temperature(0).maxTokens(genTokens)
+                .stopTokenIds(Integer.MAX_VALUE).samples(batch).build();
         for (int i = 0; i < warmup; i++) {
-            model.generateAll(prompts, options);
+            model.selfConsistency(prompt, options);
         }
         double[] rates = new double[runs];
         for (int i = 0; i < runs; i++) {
-            for (GenerationResult r : model.generateAll(prompts, options)) {
-                rates[i] += r.decodeTokensPerSecond();
+            SelfConsistencyResult r = model.selfConsistency(prompt, options);
+            for (GenerationResult sample : r.samples()) {
+                rates[i] += sample.decodeTokensPerSecond();
             }
-            err.printf(Locale.ROOT, "bench: batch %d run %d/%d decode %.2f tok/s%n", batch, i + 1, runs, rates[i]);
+            err.printf(Locale.ROOT, "bench: batch %d run %d/%d decode %.2f tok/s, KV %.1f MB%n", batch, i + 1, runs,
+                    rates[i], r.kvCacheBytes() / 1e6);
             err.flush();
         }
         return median(rates);

@@ -1,5 +1,6 @@
 package dev.qwen2j.examples;
 
+import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.model.Model;
 import dev.qwen2j.model.ModelOptions;
 import java.io.IOException;
@@ -8,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** The {@code --model} and {@code --threads} options of the commands that run a model, and the loading. */
+/** The {@code --model}, {@code --threads} and {@code --kv-cache} options of the commands that run a model, and the loading. */
 final class ModelSource {
 
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|demo",
@@ -19,6 +20,11 @@ final class ModelSource {
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
             description = "Worker threads (default: physical cores).")
     int threads;
+
+    @Option(names = "--kv-cache", defaultValue = "f32", paramLabel = "f32|bf16|int8",
+            description = "KV cache precision: f32 (exact, the default), bf16 (half the memory) or int8 (a quarter, "
+                    + "one scale per head and position).")
+    String kvCache;
 
     /** What loading took, in milliseconds, for statistics. */
     long loadMillis;
@@ -34,11 +40,22 @@ final class ModelSource {
         long start = System.nanoTime();
         try (var indicator = LoadingIndicator.start("loading " + model, err)) {
             folder = ModelPaths.resolve(model);
-            ModelOptions options = ModelOptions.builder().threads(threads).contextLength(contextLength).build();
+            ModelOptions options = ModelOptions.builder().threads(threads).contextLength(contextLength)
+                    .kvCacheType(kvCacheType()).build();
             Model loaded = Model.load(folder, options);
             loadMillis = (System.nanoTime() - start) / 1_000_000;
             return loaded;
         }
+    }
+
+    /** {@code --kv-cache} as a cache element type. */
+    DType kvCacheType() {
+        return switch (kvCache.toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            case "int8" -> DType.I8;
+            default -> throw new IllegalArgumentException("--kv-cache must be f32, bf16 or int8, got '" + kvCache + "'");
+        };
     }
 
     /**

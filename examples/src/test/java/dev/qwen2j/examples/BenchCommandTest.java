@@ -29,15 +29,16 @@ class BenchCommandTest {
         JsonNode json = new ObjectMapper().readTree(lines.getFirst());
         List<String> keys = new ArrayList<>();
         json.fieldNames().forEachRemaining(keys::add);
-        assertEquals(List.of("backend", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
+        assertEquals(List.of("backend", "kv_cache", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
                 "read_bandwidth_gb_s", "decode_roofline_pct"), keys);
         assertTrue(json.get("backend").asText().matches("cpu-(vector(128|256|512)|scalar)"), json.toString());
-        for (String key : keys.subList(1, keys.size())) {
+        assertEquals("f32", json.get("kv_cache").asText());
+        for (String key : keys.subList(2, keys.size())) {
             assertTrue(json.get(key).isNumber() && json.get(key).asDouble() >= 0, key + " = " + json.get(key));
         }
         assertTrue(json.get("decode_tok_s").asDouble() > 0 && json.get("read_bandwidth_gb_s").asDouble() > 0);
-        // 2 layers × (K and V) × 2 KV heads × 20 positions × head_dim 16 × 4 bytes
-        assertEquals(2 * 2 * 2 * 20 * 16 * 4, json.get("kv_bytes").asLong());
+        // 2 layers × (K and V) × 2 KV heads × 20 positions, in one 32-position page × head_dim 16 × 4 bytes
+        assertEquals(2 * 2 * 2 * 32 * 16 * 4, json.get("kv_bytes").asLong());
     }
 
     @Test
@@ -80,6 +81,24 @@ class BenchCommandTest {
                 System.setProperty("qwen2j.vector.bits", before);
             }
         }
+    }
+
+    @Test
+    void decodeAtDepthAndEveryKvCachePrecision() throws Exception {
+        Path model = RandomQwen2Checkpoint.builder().hiddenSize(64).layers(1).vocabSize(151936).write(temp.resolve("d"));
+        for (String kv : new String[]{"f32", "bf16", "int8"}) {
+            Cli cli = Cli.run("bench", "--model", model.toString(), "--context", "300", "--gen-tokens", "3",
+                    "--warmup", "1", "--runs", "2", "--threads", "1", "--kv-cache", kv);
+            assertEquals(0, cli.exitCode(), cli.err());
+            JsonNode json = new ObjectMapper().readTree(cli.out());
+            assertEquals(300, json.get("context").asInt());
+            assertEquals(kv, json.get("kv_cache").asText());
+            assertTrue(json.get("decode_tok_s").asDouble() > 0 && json.get("prefill_tok_s").asDouble() > 0, cli.out());
+            assertEquals(2, cli.err().lines().filter(l -> l.contains("after 300 tokens")).count(), cli.err());
+        }
+        Cli bad = Cli.run("bench", "--model", model.toString(), "--kv-cache", "fp8");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.oneErrorLine() && bad.err().contains("--kv-cache"), bad.err());
     }
 
     @Test

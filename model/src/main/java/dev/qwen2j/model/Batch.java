@@ -38,15 +38,18 @@ final class Batch {
         rows = 0;
     }
 
-    /** Appends a run of {@code count} rows for the sequence in {@code cache}, starting at {@code position}. */
+    /**
+     * Appends a run of {@code count} rows for the sequence in {@code cache}, starting at {@code position}, whose
+     * pages it makes writable.
+     */
     void add(KvCache cache, int position, int count) {
         if (runs == caches.length) {
             throw new IllegalStateException("a batch of " + caches.length + " runs is full");
         }
-        if (position < 0 || count < 1 || (long) position + count > cache.capacity()) {
-            throw new IllegalStateException("KV cache full: " + position + " + " + count + " tokens > "
-                    + cache.capacity() + " positions");
+        if (count < 1) {
+            throw new IllegalArgumentException("a run needs at least one row");
         }
+        cache.reserve(position, count);
         caches[runs] = cache;
         positions[runs] = position;
         firstRows[runs] = rows;

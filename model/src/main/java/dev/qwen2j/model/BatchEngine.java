@@ -50,11 +50,10 @@ final class BatchEngine {
     }
 
     /**
-     * Makes {@code s} a copy of the prefilled {@code parent} at the same point: its cache gets the parent's prompt
-     * positions, its logits the parent's, so the prompt is computed once for all samples.
+     * Puts {@code s}, whose cache was forked from the prefilled {@code parent}'s, at the parent's point: same position,
+     * a copy of its logits, so the prompt is computed and held once for all samples.
      */
     void fork(Sequence parent, Sequence s) {
-        s.cache.copyPrefix(parent.cache, parent.position);
         s.position = parent.position;
         System.arraycopy(parent.logits, 0, logitsOf(s), 0, vocab);
     }

@@ -2,30 +2,36 @@ package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.KvCacheLayer;
+import dev.qwen2j.tensor.PageTable;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 /**
- * Keys and values of one session: one {@link KvCacheLayer} per decoder layer, each {@code [kvHead][position]
- * [headDim]}, allocated once for {@code capacity} positions. Off-heap from a shared arena, because the backend's
- * worker threads read and write it; freed by {@link #close()}.
+ * Keys and values of one sequence: one {@link KvCacheLayer} per decoder layer, all seen through one page table.
+ * Either the cache owns its pages (a pool for {@code capacity} positions that the table maps in order, allocated
+ * once: a pooled session's cache), or it takes pages from a {@link KvPagePool} as the sequence grows
+ * ({@link #reserve}) and may share them with the sequence it was forked from, copying a shared page before it
+ * writes to it. Off-heap from a shared arena, because the backend's worker threads read and write it.
  */
 final class KvCache implements AutoCloseable {
 
-    private final Arena arena;
+    private final Arena arena;     // null when the pages come from a pool
+    private final KvPagePool pool; // null when the cache owns its pages
+    private final PageTable table;
     private final KvCacheLayer[] layers;
     private final int capacity;
-    private final long bytes;
 
+    /** A cache that owns pages for {@code capacity} positions. */
     KvCache(int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
         this.arena = Arena.ofShared();
+        this.pool = null;
         this.capacity = capacity;
         this.layers = new KvCacheLayer[layerCount];
-        this.bytes = bytes(layerCount, kvHeads, capacity, headDim, dtype);
+        int pages = KvCacheLayer.pagesFor(capacity);
+        this.table = PageTable.identity(pages);
         try {
             for (int i = 0; i < layerCount; i++) {
-                layers[i] = KvCacheLayer.allocate(arena, dtype, kvHeads, capacity, headDim);
+                layers[i] = KvCacheLayer.ofPool(arena, dtype, kvHeads, headDim, pages, table);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
@@ -33,48 +39,101 @@ final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Bytes of keys and values for all layers at {@code capacity} positions. */
+    /** A cache of at most {@code capacity} positions whose pages, mapped by {@code table}, come from {@code pool}. */
+    KvCache(KvPagePool pool, PageTable table, int capacity) {
+        this.arena = null;
+        this.pool = pool;
+        this.table = table;
+        this.capacity = capacity;
+        this.layers = new KvCacheLayer[pool.layerCount()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = pool.layer(i, table);
+        }
+    }
+
+    /** Bytes of keys and values (and I8 scales) for all layers at {@code capacity} positions, in whole pages. */
     static long bytes(int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
-        return 2L * layerCount * KvCacheLayer.bytes(dtype, kvHeads, capacity, headDim);
+        return layerCount * KvCacheLayer.bytes(dtype, kvHeads, capacity, headDim);
     }
 
     KvCacheLayer layer(int index) {
         return layers[index];
     }
 
-    /** Bytes of keys and values this cache holds. */
-    long bytes() {
-        return bytes;
-    }
-
-    /**
-     * Copies the keys and values of positions {@code [0, positions)} of every layer from {@code source}: a sample
-     * forked from a prefilled prompt starts from the prompt's cache without running the prompt again.
-     */
-    void copyPrefix(KvCache source, int positions) {
-        if (source.layers.length != layers.length || positions > capacity || positions > source.capacity) {
-            throw new IllegalArgumentException("cannot copy " + positions + " positions from a cache of "
-                    + source.layers.length + " layers × " + source.capacity + " positions into one of "
-                    + layers.length + " × " + capacity);
-        }
-        for (int l = 0; l < layers.length; l++) {
-            KvCacheLayer from = source.layers[l];
-            KvCacheLayer to = layers[l];
-            long length = KvCacheLayer.bytes(to.dtype(), 1, positions, to.headDim());
-            for (int h = 0; h < to.kvHeads(); h++) {
-                MemorySegment.copy(from.keys(), from.offset(h, 0), to.keys(), to.offset(h, 0), length);
-                MemorySegment.copy(from.values(), from.offset(h, 0), to.values(), to.offset(h, 0), length);
-            }
-        }
-    }
-
-    /** Positions each layer holds. */
+    /** Positions this sequence may hold at most. */
     int capacity() {
         return capacity;
     }
 
+    /**
+     * Makes positions {@code [position, position + count)} writable: maps pages up to them (taking them from the pool
+     * as the sequence grows) and gives this sequence its own copy of any shared page among them. A cache that owns
+     * its pages has them all already.
+     */
+    void reserve(int position, int count) {
+        if (position < 0 || count < 0 || (long) position + count > capacity) {
+            throw new IllegalStateException("KV cache full: " + position + " + " + count + " tokens > "
+                    + capacity + " positions");
+        }
+        if (pool == null || count == 0) {
+            return;
+        }
+        PageAllocator allocator = pool.allocator();
+        int first = position / KvCacheLayer.PAGE;
+        int last = (position + count - 1) / KvCacheLayer.PAGE;
+        for (int i = first; i <= last && i < table.count(); i++) {
+            int page = table.page(i);
+            if (allocator.shared(page)) { // copy on write: the others keep reading the original
+                int copy = allocator.allocate();
+                pool.copyPage(page, copy);
+                allocator.release(page);
+                table.set(i, copy);
+            }
+        }
+        while (table.count() <= last) {
+            table.append(allocator.allocate());
+        }
+    }
+
+    /**
+     * A cache for another sequence that starts where this one is: it shares every page mapped now (the prompt's
+     * keys and values are held once), with room for {@code capacity} positions.
+     */
+    KvCache fork(int capacity) {
+        if (pool == null) {
+            throw new IllegalStateException("only a cache whose pages come from a pool can be forked");
+        }
+        PageTable child = new PageTable(KvPagePool.pagesFor(capacity));
+        for (int i = 0; i < table.count(); i++) {
+            pool.allocator().retain(table.page(i));
+            child.append(table.page(i));
+        }
+        return new KvCache(pool, child, capacity);
+    }
+
+    /** Bytes of the pages this cache maps now (shared pages counted in full). */
+    long bytes() {
+        return (long) table.count() * 2 * layers.length
+                * KvCacheLayer.pageBytes(layers[0].dtype(), layers[0].kvHeads(), layers[0].headDim());
+    }
+
+    /** Gives pages taken from a pool back to it (nothing for a cache that owns its pages). */
+    void releasePooledPages() {
+        if (pool != null) {
+            for (int i = 0; i < table.count(); i++) {
+                pool.allocator().release(table.page(i));
+            }
+            table.truncate(0);
+        }
+    }
+
+    /** Frees the cache's own pages, or gives its pool pages back. */
     @Override
     public void close() {
-        arena.close();
+        if (pool == null) {
+            arena.close();
+        } else {
+            releasePooledPages();
+        }
     }
 }

@@ -9,6 +9,7 @@ import dev.qwen2j.core.sampling.Sampler;
 import dev.qwen2j.core.tokenizer.Tokenizer;
 import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.CpuBackend;
+import dev.qwen2j.tensor.KvCacheLayer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -164,22 +165,24 @@ public final class Model implements AutoCloseable {
         }
         long seed = options.seed();
         List<Request> requests = new ArrayList<>(prompts.size());
+        int pages = 0;
+        int longestPrompt = 0;
         for (String prompt : prompts) {
             Objects.requireNonNull(prompt, "prompts: a null prompt");
             String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-            requests.add(request(text, options));
+            Request r = request(text, options);
+            requests.add(r);
+            pages += KvPagePool.pagesFor(r.prompt().length + r.maxTokens());
+            longestPrompt = Math.max(longestPrompt, r.prompt().length);
         }
         checkOpen();
-        int maxTokens = requests.stream().mapToInt(Request::maxTokens).max().orElseThrow();
-        int capacity = requests.stream().mapToInt(r -> r.prompt().length + r.maxTokens()).max().orElseThrow();
         List<Sequence> sequences = new ArrayList<>(requests.size());
-        try (Session session = qwen2.newSession(capacity, this.options.kvCacheType(),
-                requests.size())) {
+        try (KvPagePool pool = newPagePool(pages);
+             Session session = qwen2.newBatchSession(requests.size(), longestPrompt)) {
             BatchEngine engine = new BatchEngine(session, config.vocabSize());
             try {
                 for (Request r : requests) {
-                    KvCache cache = sequences.isEmpty() ? session.cache : newCache(r.prompt().length + r.maxTokens());
-                    Sequence s = sequence(r, cache, cache != session.cache, seed, text -> { });
+                    Sequence s = sequence(r, pool.newCache(r.prompt().length + r.maxTokens()), seed, text -> { });
                     sequences.add(s);
                     engine.prefill(s);
                     engine.join(s);
@@ -195,7 +198,9 @@ public final class Model implements AutoCloseable {
     /**
      * Self-consistency: draws {@code options.samples()} samples of the reply to {@code prompt}, all decoded together
      * in one batch after one prefill of the prompt (sample i samples with seed {@code seed + i}), extracts each
-     * sample's answer with the options' {@link AnswerExtractor}, and votes. The same seed gives the same result.
+     * sample's answer with the options' {@link AnswerExtractor}, and votes. The same seed gives the same result. The
+     * samples share the prompt's KV pages (each copies only the prompt's last, partial page before writing to it) and
+     * take further pages as they grow; {@link SelfConsistencyResult#kvCacheBytes()} is the most they held at once.
      *
      * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
      */
@@ -208,44 +213,29 @@ public final class Model implements AutoCloseable {
         int n = options.samples();
         long seed = options.seed();
         int capacity = r.prompt().length + r.maxTokens();
+        // The prompt's full pages once, then each sample's own: its copy of the partial page and what it adds.
+        int shared = r.prompt().length / KvCacheLayer.PAGE;
+        int pages = shared + n * (KvPagePool.pagesFor(capacity) - shared);
         List<Sequence> samples = new ArrayList<>(n);
-        try (Session session = qwen2.newSession(capacity, this.options.kvCacheType(), n)) {
+        try (KvPagePool pool = newPagePool(pages); Session session = qwen2.newBatchSession(n, r.prompt().length)) {
             BatchEngine engine = new BatchEngine(session, config.vocabSize());
-            long kvBytes = session.cache.bytes();
             try {
-                Sequence first = sequence(r, session.cache, false, seed, t -> { });
+                Sequence first = sequence(r, pool.newCache(capacity), seed, t -> { });
                 samples.add(first);
                 engine.prefill(first);
-                engine.join(first);
                 for (int i = 1; i < n; i++) {
-                    Sequence s = sequence(r, newCache(capacity), true, seed + i, t -> { });
+                    Sequence s = sequence(r, first.cache.fork(capacity), seed + i, t -> { });
                     samples.add(s);
-                    kvBytes += s.cache.bytes();
                     engine.fork(first, s);
-                    engine.join(s);
                 }
+                samples.forEach(engine::join);
                 engine.run();
                 List<GenerationResult> results = samples.stream().map(Sequence::result).toList();
-                return SelfConsistencyResult.vote(results, options.answerExtractor(), kvBytes);
+                return SelfConsistencyResult.vote(results, options.answerExtractor(), pool.peakBytes());
             } finally {
                 samples.forEach(Sequence::release);
             }
         }
-    }
-
-    /**
-     * Continues a conversation: {@code messages} are rendered with the model's chat template plus the generation
-     * prompt for the assistant's turn. The options' system prompt, when set, goes first unless the conversation
-     * already starts with a system message.
-     *
-     * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
-     */
-    public GenerationResult chat(List<Message> messages, GenerationOptions options, GenerationListener listener) {
-        Objects.requireNonNull(messages, "messages");
-        Objects.requireNonNull(options, "options");
-        Objects.requireNonNull(listener, "listener");
-        requireOneSample(options);
-        return run(render(messages, options), options, listener);
     }
 
     /** The model's config.json. */
@@ -309,6 +299,53 @@ public final class Model implements AutoCloseable {
         checkpoint.close();
     }
 
+    /**
+     * Decode speed at depth, for benchmarks: prefills {@code context} once, then {@code runs} times decodes
+     * {@code tokens} greedy tokens after it, each run from the same cached context (the decoded tokens are
+     * dropped in between). Nothing is sampled or streamed.
+     */
+    public DepthSpeed decodeSpeedAfter(int[] context, int tokens, int runs) {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+        if (context.length == 0 || tokens < 1 || runs < 1) {
+            throw new IllegalArgumentException("need a context, tokens >= 1 and runs >= 1");
+        }
+        if ((long) context.length + tokens > contextLength) {
+            throw new ContextLengthExceededException(context.length, tokens, contextLength);
+        }
+        Session session = acquireSession();
+        try {
+            long start = System.nanoTime();
+            float[] logits = session.prefill(context, context.length);
+            double prefill = context.length / Math.max((System.nanoTime() - start) / 1e9, 1e-9);
+            int first = argmax(logits);
+            double[] decode = new double[runs];
+            for (int run = 0; run < runs; run++) {
+                session.rewind(context.length);
+                int next = first;
+                long begin = System.nanoTime();
+                for (int i = 0; i < tokens; i++) {
+                    next = argmax(session.decode(next));
+                }
+                decode[run] = tokens / Math.max((System.nanoTime() - begin) / 1e9, 1e-9);
+            }
+            return new DepthSpeed(context.length, prefill, decode);
+        } finally {
+            releaseSession(session);
+        }
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
     // --- generation -------------------------------------------------------------------------------------------
 
     private String render(List<Message> messages, GenerationOptions options) {
@@ -329,10 +366,10 @@ public final class Model implements AutoCloseable {
                            ThinkingControl thinking) {
     }
 
-    /** A sequence of request {@code r} in {@code cache}, sampling with {@code seed}. */
-    private Sequence sequence(Request r, KvCache cache, boolean ownsCache, long seed, GenerationListener listener) {
+    /** A sequence of request {@code r} in {@code cache} (which it releases when done), sampling with {@code seed}. */
+    private Sequence sequence(Request r, KvCache cache, long seed, GenerationListener listener) {
         Sampler sampler = new Sampler(r.options().samplingParams(generationDefaults), seed, config.vocabSize());
-        return new Sequence(r.prompt(), r.maxTokens(), cache, ownsCache, sampler, r.stopIds(),
+        return new Sequence(r.prompt(), r.maxTokens(), cache, sampler, r.stopIds(),
                 tokenizer.streamingDecoder(true), new StopStringMatcher(r.options().stopStrings()), r.thinking(),
                 listener);
     }
@@ -358,7 +395,7 @@ public final class Model implements AutoCloseable {
         Request r = request(text, options);
         Session session = acquireSession();
         try {
-            Sequence s = sequence(r, session.cache, false, options.seed(), listener);
+            Sequence s = sequence(r, session.cache, options.seed(), listener);
             BatchEngine engine = new BatchEngine(session, config.vocabSize());
             engine.prefill(s);
             engine.join(s);
@@ -382,9 +419,9 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    private KvCache newCache(int capacity) {
-        return new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
-                options.kvCacheType());
+    private KvPagePool newPagePool(int pages) {
+        return new KvPagePool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+                options.kvCacheType(), pages);
     }
 
     // --- sessions ---------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import dev.qwen2j.tensor.VectorBits;
  *
  * @param threads       worker threads for the kernels; {@code 0} = physical cores
  * @param contextLength positions each session's KV cache holds; {@code 0} = min(max_position_embeddings, 32768)
- * @param kvCacheType   {@link DType#F32} (exact) or {@link DType#BF16} (half the memory)
+ * @param kvCacheType   {@link DType#F32} (exact), {@link DType#BF16} (half the memory) or {@link DType#I8} (a quarter,
+ *                      plus one F32 scale per head and position)
  * @param vectorBits    128, 256 or 512 to force the Vector API kernels' width; {@code 0} = the one
  *                      {@code -Dqwen2j.vector.bits} forces, else the platform's preferred width
  */
@@ -27,8 +28,8 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
         if (contextLength < 0) {
             throw new IllegalArgumentException("contextLength must be >= 0 (0 = model default), got " + contextLength);
         }
-        if (kvCacheType != DType.F32 && kvCacheType != DType.BF16) {
-            throw new IllegalArgumentException("kvCacheType must be F32 or BF16, got " + kvCacheType);
+        if (kvCacheType != DType.F32 && kvCacheType != DType.BF16 && kvCacheType != DType.I8) {
+            throw new IllegalArgumentException("kvCacheType must be F32, BF16 or I8, got " + kvCacheType);
         }
         VectorBits.check(vectorBits, "vectorBits");
     }
@@ -70,7 +71,7 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
             return this;
         }
 
-        /** F32 or BF16. */
+        /** F32 (the default, exact), BF16 or I8. */
         public Builder kvCacheType(DType kvCacheType) {
             this.kvCacheType = kvCacheType;
             return this;

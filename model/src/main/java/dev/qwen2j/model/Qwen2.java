@@ -48,12 +48,17 @@ final class Qwen2 {
 
     /** A fresh session whose cache holds {@code capacity} positions, for one sequence. */
     Session newSession(int capacity, DType kvCacheType) {
-        return newSession(capacity, kvCacheType, 1);
+        KvCache cache = new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
+                kvCacheType);
+        return new Session(this, cache, Math.min(PREFILL_BLOCK, capacity), 1);
     }
 
-    /** A fresh session whose cache holds {@code capacity} positions, whose buffers serve {@code sequences} at once. */
-    Session newSession(int capacity, DType kvCacheType, int sequences) {
-        return new Session(this, capacity, kvCacheType, PREFILL_BLOCK, sequences);
+    /**
+     * Buffers for a batch of up to {@code sequences} sequences that bring their own caches, prefilling prompts of up
+     * to {@code longestPrompt} tokens.
+     */
+    Session newBatchSession(int sequences, int longestPrompt) {
+        return new Session(this, null, Math.min(PREFILL_BLOCK, longestPrompt), sequences);
     }
 
     /**

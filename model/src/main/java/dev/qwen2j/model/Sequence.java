@@ -13,7 +13,6 @@ import dev.qwen2j.core.tokenizer.StreamingDecoder;
 final class Sequence implements ReasoningSplitter.Sink {
 
     final KvCache cache;
-    private final boolean ownsCache;
     /** Tokens in the cache: the next fed token goes to this position. */
     int position;
     /** This sequence's logits between steps ([vocab]); the session's row when it decodes alone. */
@@ -43,11 +42,14 @@ final class Sequence implements ReasoningSplitter.Sink {
     private long decodeEnd;
     private int decodeSteps;
 
-    Sequence(int[] prompt, int maxTokens, KvCache cache, boolean ownsCache, Sampler sampler, int[] stopIds,
+    /**
+     * @param cache the sequence's KV cache; a pooled session's own cache stays open ({@link #release()} only gives
+     *              pages back to a pool)
+     */
+    Sequence(int[] prompt, int maxTokens, KvCache cache, Sampler sampler, int[] stopIds,
              StreamingDecoder decoder, StopStringMatcher stopStrings, ThinkingControl thinking,
              GenerationListener listener) {
         this.cache = cache;
-        this.ownsCache = ownsCache;
         this.promptLength = prompt.length;
         this.maxTokens = maxTokens;
         this.history = new int[prompt.length + maxTokens];
@@ -192,11 +194,9 @@ final class Sequence implements ReasoningSplitter.Sink {
                 splitter.reasoning(), splitter.answer(), thinkingTokens);
     }
 
-    /** Frees the cache when this sequence owns it. */
+    /** Gives the cache's pages back to their pool (a session's own cache stays as it is, for the session's next use). */
     void release() {
-        if (ownsCache) {
-            cache.close();
-        }
+        cache.releasePooledPages();
     }
 
     private static boolean contains(int[] ids, int id) {

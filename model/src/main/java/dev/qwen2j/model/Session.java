@@ -1,7 +1,6 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.config.Qwen2Config;
-import dev.qwen2j.core.safetensors.DType;
 
 /**
  * The state of one generation: its KV cache and every scratch buffer the forward pass writes, sized once so that
@@ -35,10 +34,15 @@ final class Session implements AutoCloseable {
 
     private int position;
 
-    Session(Qwen2 model, int capacity, DType kvCacheType, int blockSize, int sequences) {
+    /**
+     * @param cache     this session's own cache, or null for a session whose sequences bring theirs (a batch)
+     * @param blockSize prompt tokens per prefill block
+     * @param sequences sequences one forward pass serves at most
+     */
+    Session(Qwen2 model, KvCache cache, int blockSize, int sequences) {
         Qwen2Config c = model.config();
         this.model = model;
-        this.blockSize = Math.max(1, Math.min(blockSize, capacity));
+        this.blockSize = Math.max(1, blockSize);
         this.sequences = Math.max(1, sequences);
         this.rows = Math.max(this.blockSize, this.sequences);
         int qDim = c.numAttentionHeads() * c.headDim();
@@ -55,7 +59,7 @@ final class Session implements AutoCloseable {
         this.last = new float[this.sequences * c.hiddenSize()];
         this.lastNormed = new float[this.sequences * c.hiddenSize()];
         this.logits = new float[this.sequences * c.vocabSize()];
-        this.cache = new KvCache(c.numHiddenLayers(), c.numKeyValueHeads(), capacity, c.headDim(), kvCacheType);
+        this.cache = cache;
     }
 
     /** Tokens a prefill block holds at most. */
@@ -124,6 +128,14 @@ final class Session implements AutoCloseable {
         position += n;
     }
 
+    /** Forgets the tokens from {@code newPosition} on; the cache keeps those before it. */
+    void rewind(int newPosition) {
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("cannot rewind from position " + position + " to " + newPosition);
+        }
+        position = newPosition;
+    }
+
     /** Forgets the cached tokens so the session can serve the next generation. */
     void reset() {
         position = 0;
@@ -131,6 +143,8 @@ final class Session implements AutoCloseable {
 
     @Override
     public void close() {
-        cache.close();
+        if (cache != null) {
+            cache.close();
+        }
     }
 }

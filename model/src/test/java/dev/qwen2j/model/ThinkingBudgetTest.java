@@ -57,7 +57,7 @@ class ThinkingBudgetTest {
                     (channel == Channel.REASONING ? reasoning : answer).append(text);
                 }
             };
-            sequence = new Sequence(tokenizer.encode(prompt), options.maxTokens(), null, false,
+            sequence = new Sequence(tokenizer.encode(prompt), options.maxTokens(), null,
                     new Sampler(SamplingParams.GREEDY, 1, logits.length), new int[] {EOS},
                     tokenizer.streamingDecoder(true), new StopStringMatcher(List.of()), control, listener);
         }

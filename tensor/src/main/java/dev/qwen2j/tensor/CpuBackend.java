@@ -252,23 +252,25 @@ public final class CpuBackend implements Backend {
     public void storeKv(KvCacheLayer cache, float[] src, int kOffset, int vOffset, int stride, int tokens, int startPosition) {
         checkPositions(cache, startPosition, tokens);
         int headDim = cache.headDim();
-        DType dtype = cache.dtype();
         int width = cache.kvHeads() * headDim;
         if (tokens > 0) {
             checkLength("src", src, Math.max(kOffset, vOffset) + (long) (tokens - 1) * stride + width);
         }
         for (int t = 0; t < tokens; t++) {
+            int position = startPosition + t;
+            int page = cache.pageOf(position);
+            int slot = position & (KvCacheLayer.PAGE - 1);
             for (int h = 0; h < cache.kvHeads(); h++) {
-                long base = cache.offset(h, startPosition + t) / dtype.byteSize();
-                int k = kOffset + t * stride + h * headDim;
-                int v = vOffset + t * stride + h * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    Numbers.write(cache.keys(), dtype, base + d, src[k + d]);
-                    Numbers.write(cache.values(), dtype, base + d, src[v + d]);
-                }
+                KvStore.key(cache, page, h, slot, src, kOffset + t * stride + h * headDim);
+                KvStore.value(cache, page, h, slot, src, vOffset + t * stride + h * headDim);
             }
         }
     }
+
+    /** Query tokens per prefill work item: with 7 query heads a KV head, 112 rows share each page of keys. */
+    private static final int PREFILL_TOKENS = 16;
+    /** Fewest pages a decode work item scans: below this the merge costs more than the split gains. */
+    private static final int MIN_SPLIT_PAGES = 4;
 
     @Override
     public void attention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache,
@@ -279,28 +281,204 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException(heads + " query heads cannot share " + kvHeads + " KV heads evenly");
         }
         int headDim = cache.headDim();
-        int group = heads / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
         if (tokens > 0) {
             checkLength("q", q, qOffset + (long) (tokens - 1) * qStride + (long) heads * headDim);
             checkLength("out", out, (long) tokens * heads * headDim);
         }
-        // Items are head-major so that each worker's contiguous chunk mixes short and long prefixes evenly.
+        if (tokens == 1) {
+            decodeAttention(q, qOffset, heads, cache, startPosition, window, out);
+        } else if (tokens > 1) {
+            prefillAttention(q, qOffset, qStride, heads, cache, tokens, startPosition, window, out);
+        }
+    }
+
+    /**
+     * One token (flash-decoding): each KV head's positions are split into runs of pages; a work item scores the
+     * whole group of query heads that share the KV head against its run, and the partial softmax results of the
+     * runs are merged at the end. So both cores work even with 2 KV heads, and each key is read once per token.
+     */
+    private void decodeAttention(float[] q, int qOffset, int heads, KvCacheLayer cache, int position, int window,
+                                 float[] out) {
+        int kvHeads = cache.kvHeads();
+        int group = heads / kvHeads;
+        int headDim = cache.headDim();
+        int first = window > 0 ? Math.max(0, position - window + 1) : 0;
+        int firstPage = first / KvCacheLayer.PAGE;
+        int pages = position / KvCacheLayer.PAGE - firstPage + 1;
+        int splits = Math.max(1, Math.min(pages / MIN_SPLIT_PAGES, ceilDiv(2 * parallel.threads(), kvHeads)));
+        int pagesPerSplit = ceilDiv(pages, splits);
+        splits = ceilDiv(pages, pagesPerSplit);
+        int stateSize = group * (headDim + 2); // m, l and acc of each query head
+        float[] partials = PartialResults.get(kvHeads * splits * stateSize);
+        int items = kvHeads * splits;
+        int splitCount = splits;
         Parallel.Body body = (from, to) -> {
+            AttentionScratch scratch = AttentionScratch.get(group, headDim);
             for (int item = from; item < to; item++) {
-                int h = item / tokens;
-                int t = item % tokens;
-                int position = startPosition + t;
-                int first = window > 0 ? Math.max(0, position - window + 1) : 0;
-                kernels.attention(q, qOffset + t * qStride + h * headDim, cache, h / group, first, position,
-                        scale, out, (t * heads + h) * headDim);
+                int kvHead = item / splitCount;
+                int split = item % splitCount;
+                for (int g = 0; g < group; g++) {
+                    scratch.qRows[g] = qOffset + (kvHead * group + g) * headDim;
+                    scratch.lo[g] = first;
+                    scratch.hi[g] = position;
+                }
+                scratch.reset(group, headDim);
+                int pageFrom = firstPage + split * pagesPerSplit;
+                int pageTo = Math.min(firstPage + pages, pageFrom + pagesPerSplit);
+                for (int p = pageFrom; p < pageTo; p++) {
+                    kernels.attendPage(q, scratch.qRows, group, cache, kvHead, cache.pages().page(p),
+                            p * KvCacheLayer.PAGE, scratch.lo, scratch.hi, scale(headDim), scratch.m, scratch.l,
+                            scratch.acc, scratch.scores);
+                }
+                int base = item * stateSize;
+                System.arraycopy(scratch.m, 0, partials, base, group);
+                System.arraycopy(scratch.l, 0, partials, base + group, group);
+                System.arraycopy(scratch.acc, 0, partials, base + 2 * group, group * headDim);
             }
         };
-        long work = (long) heads * tokens * (startPosition + tokens) * headDim;
-        if (work < PARALLEL_ATTENTION_WORK) {
-            body.run(0, heads * tokens);
+        run(items, (long) pages * KvCacheLayer.PAGE * heads * headDim, body);
+        for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+            for (int g = 0; g < group; g++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int split = 0; split < splits; split++) {
+                    max = Math.max(max, partials[(kvHead * splits + split) * stateSize + g]);
+                }
+                float sum = 0f;
+                int o = (kvHead * group + g) * headDim;
+                java.util.Arrays.fill(out, o, o + headDim, 0f);
+                for (int split = 0; split < splits; split++) {
+                    int base = (kvHead * splits + split) * stateSize;
+                    float m = partials[base + g];
+                    if (m == Float.NEGATIVE_INFINITY) {
+                        continue; // a run this head saw nothing of
+                    }
+                    float weight = (float) Math.exp(m - max);
+                    sum += weight * partials[base + group + g];
+                    int acc = base + 2 * group + g * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        out[o + d] += weight * partials[acc + d];
+                    }
+                }
+                float inverse = 1f / sum;
+                for (int d = 0; d < headDim; d++) {
+                    out[o + d] *= inverse;
+                }
+            }
+        }
+    }
+
+    /**
+     * A block of tokens (FlashAttention's tiling): a work item is one KV head and {@link #PREFILL_TOKENS} query
+     * tokens, i.e. every query head of the group for each of them; it streams the pages those tokens can see
+     * (causal and sliding-window pages beyond every row's reach are skipped) with an online softmax per row.
+     */
+    private void prefillAttention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache, int tokens,
+                                  int startPosition, int window, float[] out) {
+        int kvHeads = cache.kvHeads();
+        int group = heads / kvHeads;
+        int headDim = cache.headDim();
+        int tokenBlocks = ceilDiv(tokens, PREFILL_TOKENS);
+        Parallel.Body body = (from, to) -> {
+            AttentionScratch scratch = AttentionScratch.get(PREFILL_TOKENS * group, headDim);
+            for (int item = from; item < to; item++) {
+                int kvHead = item / tokenBlocks;
+                int t0 = (item % tokenBlocks) * PREFILL_TOKENS;
+                int blockTokens = Math.min(PREFILL_TOKENS, tokens - t0);
+                int rows = blockTokens * group;
+                int lowest = Integer.MAX_VALUE;
+                for (int t = 0; t < blockTokens; t++) {
+                    int position = startPosition + t0 + t;
+                    int first = window > 0 ? Math.max(0, position - window + 1) : 0;
+                    lowest = Math.min(lowest, first);
+                    for (int g = 0; g < group; g++) {
+                        int r = t * group + g;
+                        scratch.qRows[r] = qOffset + (t0 + t) * qStride + (kvHead * group + g) * headDim;
+                        scratch.lo[r] = first;
+                        scratch.hi[r] = position;
+                    }
+                }
+                scratch.reset(rows, headDim);
+                int last = startPosition + t0 + blockTokens - 1;
+                for (int p = lowest / KvCacheLayer.PAGE; p <= last / KvCacheLayer.PAGE; p++) {
+                    kernels.attendPage(q, scratch.qRows, rows, cache, kvHead, cache.pages().page(p),
+                            p * KvCacheLayer.PAGE, scratch.lo, scratch.hi, scale(headDim), scratch.m, scratch.l,
+                            scratch.acc, scratch.scores);
+                }
+                for (int t = 0; t < blockTokens; t++) {
+                    for (int g = 0; g < group; g++) {
+                        int r = t * group + g;
+                        float inverse = 1f / scratch.l[r];
+                        int o = ((t0 + t) * heads + kvHead * group + g) * headDim;
+                        for (int d = 0; d < headDim; d++) {
+                            out[o + d] = scratch.acc[r * headDim + d] * inverse;
+                        }
+                    }
+                }
+            }
+        };
+        run(kvHeads * tokenBlocks, (long) heads * tokens * (startPosition + tokens) * headDim, body);
+    }
+
+    private void run(int items, long work, Parallel.Body body) {
+        if (work < PARALLEL_ATTENTION_WORK || items == 1) {
+            body.run(0, items);
         } else {
-            parallel.forRange(heads * tokens, 1, body);
+            parallel.forRange(items, 1, body);
+        }
+    }
+
+    private static float scale(int headDim) {
+        return (float) (1.0 / Math.sqrt(headDim));
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** One worker's attention state and scratch, grown to the largest block it has seen, reused ever after. */
+    private static final class AttentionScratch {
+        private static final ThreadLocal<AttentionScratch> MINE = ThreadLocal.withInitial(AttentionScratch::new);
+
+        int[] qRows = new int[0];
+        int[] lo = new int[0];
+        int[] hi = new int[0];
+        float[] m = new float[0];
+        float[] l = new float[0];
+        float[] acc = new float[0];
+        float[] scores = new float[0];
+
+        static AttentionScratch get(int rows, int headDim) {
+            AttentionScratch s = MINE.get();
+            if (s.qRows.length < rows || s.acc.length < rows * headDim) {
+                int padded = (rows + 4) / 4 * 4 + 4; // whole 4-row blocks and a dummy row past them
+                s.qRows = new int[padded];
+                s.lo = new int[padded];
+                s.hi = new int[padded];
+                s.m = new float[padded];
+                s.l = new float[padded];
+                s.acc = new float[padded * headDim];
+                s.scores = new float[padded * KvCacheLayer.PAGE];
+            }
+            return s;
+        }
+
+        void reset(int rows, int headDim) {
+            java.util.Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(l, 0, rows, 0f);
+            java.util.Arrays.fill(acc, 0, rows * headDim, 0f);
+        }
+    }
+
+    /** The calling thread's buffer for the partial results of a split decode, grown as contexts grow. */
+    private static final class PartialResults {
+        private static final ThreadLocal<float[][]> MINE = ThreadLocal.withInitial(() -> new float[1][0]);
+
+        static float[] get(int floats) {
+            float[][] holder = MINE.get();
+            if (holder[0].length < floats) {
+                holder[0] = new float[Math.max(floats, 2 * holder[0].length)];
+            }
+            return holder[0];
         }
     }
 

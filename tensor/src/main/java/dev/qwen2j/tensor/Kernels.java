@@ -30,11 +30,15 @@ interface Kernels {
     void add(float[] x, float[] delta, int from, int to);
 
     /**
-     * One query head against KV head {@code kvHead} at positions {@code first..last} (inclusive) of the
-     * cache, with an online softmax of {@code scale · q·k}; writes {@code headDim} floats at {@code outOffset}.
+     * One page of attention with an online softmax: {@code rows} query rows against the {@link KvCacheLayer#PAGE}
+     * slots of physical page {@code page} (positions {@code pageStart..}) of head {@code kvHead}. Row r's query
+     * starts at {@code q[qRows[r]]}; it sees position p only where {@code lo[r] <= p <= hi[r]}; its scores are
+     * {@code scale · q·k}. Each row carries its running maximum {@code m[r]}, running sum {@code l[r]} and
+     * unnormalised output {@code acc[r·headDim ..]}; a row that sees no position of the page keeps them as they
+     * are. {@code scores} is scratch of at least {@code rows · PAGE} floats.
      */
-    void attention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last,
-                   float scale, float[] out, int outOffset);
+    void attendPage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int page, int pageStart,
+                    int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores);
 
     /** The sum of the F32 values in bytes {@code [from, to)} of {@code data}: a pure read stream, the bandwidth probe. */
     float sum(java.lang.foreign.MemorySegment data, long from, long to);

@@ -6,35 +6,105 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Keys and values of one layer for up to {@code capacity} positions, laid out {@code [kvHead][position][headDim]}
- * so that attention for one head scans one contiguous block. Elements are F32 or BF16.
+ * Keys and values of one layer of one sequence: pages of {@link #PAGE} positions from this layer's pool, found
+ * through the sequence's {@link PageTable}. Within a page, per KV head:
+ * <ul>
+ *   <li>keys transposed, {@code [headDim][PAGE]}: a vector load is {@code PAGE}-contiguous positions of one
+ *   dimension, so scoring broadcasts one query element and multiplies it into many positions at once, with no
+ *   lane reduction per position;</li>
+ *   <li>values as rows, {@code [PAGE][headDim]}: the weighted sum adds whole value rows.</li>
+ * </ul>
+ * So a page of a pool is {@code [kvHead][headDim][PAGE]} keys and {@code [kvHead][PAGE][headDim]} values.
+ * Elements are F32 (exact), BF16, or I8 with one F32 scale per head and position for keys and for values
+ * ({@code keyScales}, {@code valueScales}, {@code [page][kvHead][PAGE]}; null otherwise).
  */
-public record KvCacheLayer(MemorySegment keys, MemorySegment values, DType dtype,
-                           int kvHeads, int capacity, int headDim) {
+public record KvCacheLayer(MemorySegment keys, MemorySegment values, MemorySegment keyScales,
+                           MemorySegment valueScales, DType dtype, int kvHeads, int headDim, PageTable pages) {
+
+    /** Positions per page: a power of two and a multiple of the widest vector's float lanes (16). */
+    public static final int PAGE = 32;
+    static final int PAGE_SHIFT = Integer.numberOfTrailingZeros(PAGE);
 
     public KvCacheLayer {
-        if (dtype != DType.F32 && dtype != DType.BF16) {
-            throw new IllegalArgumentException("KV cache holds F32 or BF16, not " + dtype);
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.I8) {
+            throw new IllegalArgumentException("KV cache holds F32, BF16 or I8, not " + dtype);
         }
-        long need = bytes(dtype, kvHeads, capacity, headDim);
-        if (keys.byteSize() < need || values.byteSize() < need) {
-            throw new IllegalArgumentException("KV cache segments hold fewer than " + need + " bytes");
+        if ((dtype == DType.I8) != (keyScales != null && valueScales != null)) {
+            throw new IllegalArgumentException("an I8 KV cache needs key and value scales, and only it has them");
+        }
+        long poolPages = keys.byteSize() / ((long) kvHeads * headDim * PAGE * dtype.byteSize());
+        if (values.byteSize() < keys.byteSize() || (keyScales != null
+                && Math.min(keyScales.byteSize(), valueScales.byteSize()) < poolPages * kvHeads * PAGE * Float.BYTES)) {
+            throw new IllegalArgumentException("KV cache segments of different sizes");
         }
     }
 
-    /** Allocates a zeroed layer from {@code arena}. */
+    /** A pool of {@code pages} zeroed pages from {@code arena}, all mapped in order: one sequence's whole cache. */
     public static KvCacheLayer allocate(Arena arena, DType dtype, int kvHeads, int capacity, int headDim) {
-        long bytes = bytes(dtype, kvHeads, capacity, headDim);
-        return new KvCacheLayer(arena.allocate(bytes, 64), arena.allocate(bytes, 64), dtype, kvHeads, capacity, headDim);
+        int pages = pagesFor(capacity);
+        return ofPool(arena, dtype, kvHeads, headDim, pages, PageTable.identity(pages));
     }
 
-    /** Bytes of the keys (or of the values) of one layer. */
-    public static long bytes(DType dtype, int kvHeads, int capacity, int headDim) {
-        return (long) kvHeads * capacity * headDim * dtype.byteSize();
+    /** Bytes past the last page, so that a whole-vector load of the last slot's bytes stays inside the segment. */
+    private static final long PADDING = 64;
+
+    /** A pool of {@code poolPages} zeroed pages from {@code arena}, seen through {@code table}. */
+    public static KvCacheLayer ofPool(Arena arena, DType dtype, int kvHeads, int headDim, int poolPages, PageTable table) {
+        long bytes = (long) poolPages * kvHeads * headDim * PAGE * dtype.byteSize();
+        MemorySegment keyScales = null;
+        MemorySegment valueScales = null;
+        if (dtype == DType.I8) {
+            long scaleBytes = (long) poolPages * kvHeads * PAGE * Float.BYTES;
+            keyScales = arena.allocate(scaleBytes, 64);
+            valueScales = arena.allocate(scaleBytes, 64);
+        }
+        return new KvCacheLayer(arena.allocate(bytes + PADDING, 64), arena.allocate(bytes + PADDING, 64), keyScales, valueScales, dtype,
+                kvHeads, headDim, table);
     }
 
-    /** Byte offset of head {@code kvHead} at {@code position}. */
-    public long offset(int kvHead, int position) {
-        return ((long) kvHead * capacity + position) * headDim * dtype.byteSize();
+    /** The same pool seen through another sequence's page table. */
+    public KvCacheLayer withPages(PageTable table) {
+        return new KvCacheLayer(keys, values, keyScales, valueScales, dtype, kvHeads, headDim, table);
+    }
+
+    /** Pages that hold {@code positions} positions. */
+    public static int pagesFor(int positions) {
+        return (positions + PAGE - 1) >>> PAGE_SHIFT;
+    }
+
+    /** Bytes of keys or of values (each) of one page, scales included. */
+    public static long pageBytes(DType dtype, int kvHeads, int headDim) {
+        long elements = (long) kvHeads * headDim * PAGE * dtype.byteSize();
+        return dtype == DType.I8 ? elements + (long) kvHeads * PAGE * Float.BYTES : elements;
+    }
+
+    /** Bytes of the keys and values (with scales) of {@code positions} positions of one layer, whole pages. */
+    public static long bytes(DType dtype, int kvHeads, int positions, int headDim) {
+        return 2L * pagesFor(positions) * pageBytes(dtype, kvHeads, headDim);
+    }
+
+    /** Positions this sequence's pages hold. */
+    public int capacity() {
+        return pages.capacity();
+    }
+
+    /** The physical page holding {@code position}. */
+    public int pageOf(int position) {
+        return pages.page(position >>> PAGE_SHIFT);
+    }
+
+    /** Element index in {@link #keys} of dimension {@code d} of head {@code kvHead}, slot 0 of physical page {@code page}. */
+    public long keyIndex(int page, int kvHead, int d) {
+        return ((long) page * kvHeads + kvHead) * headDim * PAGE + (long) d * PAGE;
+    }
+
+    /** Element index in {@link #values} of slot {@code slot}, dimension 0, of head {@code kvHead} in physical page {@code page}. */
+    public long valueIndex(int page, int kvHead, int slot) {
+        return (((long) page * kvHeads + kvHead) * PAGE + slot) * headDim;
+    }
+
+    /** Float index in the scale segments of head {@code kvHead}, slot {@code slot} of physical page {@code page}. */
+    public long scaleIndex(int page, int kvHead, int slot) {
+        return ((long) page * kvHeads + kvHead) * PAGE + slot;
     }
 }

@@ -35,6 +35,7 @@ final class Numbers {
             case F32 -> data.get(FLOAT, index * 4);
             case BF16 -> bf16ToFloat(data.get(SHORT, index * 2));
             case F16 -> Float.float16ToFloat(data.get(SHORT, index * 2));
+            case I8 -> data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, index); // the integer; scales apply apart
             default -> throw new IllegalArgumentException("unsupported element type " + dtype);
         };
     }

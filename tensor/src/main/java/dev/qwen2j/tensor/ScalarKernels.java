@@ -67,38 +67,58 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void attention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last,
-                          float scale, float[] out, int outOffset) {
+    public void attendPage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int page, int pageStart,
+                           int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
         int headDim = cache.headDim();
-        DType dtype = cache.dtype();
-        java.util.Arrays.fill(out, outOffset, outOffset + headDim, 0f);
-        float max = Float.NEGATIVE_INFINITY;
-        float sum = 0f;
-        for (int p = first; p <= last; p++) {
-            long base = cache.offset(kvHead, p) / dtype.byteSize();
-            float score = 0f;
-            for (int d = 0; d < headDim; d++) {
-                score += q[qOffset + d] * Numbers.read(cache.keys(), dtype, base + d);
-            }
-            score *= scale;
-            if (score > max) { // a new maximum: rescale what was accumulated against the old one
-                float correction = (float) Math.exp(max - score);
-                sum *= correction;
-                for (int d = 0; d < headDim; d++) {
-                    out[outOffset + d] *= correction;
+        int slots = KvCacheLayer.PAGE;
+        for (int r = 0; r < rows; r++) {
+            float rowMax = Float.NEGATIVE_INFINITY;
+            for (int s = 0; s < slots; s++) {
+                int position = pageStart + s;
+                float score = Float.NEGATIVE_INFINITY;
+                if (position >= lo[r] && position <= hi[r]) {
+                    score = 0f;
+                    for (int d = 0; d < headDim; d++) {
+                        score += q[qRows[r] + d] * key(cache, page, kvHead, d, s);
+                    }
+                    score *= scale;
                 }
-                max = score;
+                scores[r * slots + s] = score;
+                rowMax = Math.max(rowMax, score);
             }
-            float weight = (float) Math.exp(score - max);
-            sum += weight;
+            if (rowMax == Float.NEGATIVE_INFINITY) {
+                continue; // this row sees nothing here
+            }
+            float newMax = Math.max(m[r], rowMax);
+            float correction = (float) Math.exp(m[r] - newMax); // 0 for the first page a row sees
+            l[r] *= correction;
             for (int d = 0; d < headDim; d++) {
-                out[outOffset + d] += weight * Numbers.read(cache.values(), dtype, base + d);
+                acc[r * headDim + d] *= correction;
             }
+            for (int s = 0; s < slots; s++) {
+                float weight = (float) Math.exp(scores[r * slots + s] - newMax);
+                if (weight == 0f) {
+                    continue;
+                }
+                l[r] += weight;
+                for (int d = 0; d < headDim; d++) {
+                    acc[r * headDim + d] += weight * value(cache, page, kvHead, s, d);
+                }
+            }
+            m[r] = newMax;
         }
-        float inverseSum = 1f / sum;
-        for (int d = 0; d < headDim; d++) {
-            out[outOffset + d] *= inverseSum;
-        }
+    }
+
+    private static float key(KvCacheLayer cache, int page, int kvHead, int d, int slot) {
+        float k = Numbers.read(cache.keys(), cache.dtype(), cache.keyIndex(page, kvHead, d) + slot);
+        return cache.keyScales() == null ? k
+                : k * cache.keyScales().getAtIndex(Numbers.FLOAT, cache.scaleIndex(page, kvHead, slot));
+    }
+
+    private static float value(KvCacheLayer cache, int page, int kvHead, int slot, int d) {
+        float v = Numbers.read(cache.values(), cache.dtype(), cache.valueIndex(page, kvHead, slot) + d);
+        return cache.valueScales() == null ? v
+                : v * cache.valueScales().getAtIndex(Numbers.FLOAT, cache.scaleIndex(page, kvHead, slot));
     }
 
     @Override

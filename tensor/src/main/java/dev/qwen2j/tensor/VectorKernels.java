@@ -1,6 +1,7 @@
 package dev.qwen2j.tensor;
 
 import dev.qwen2j.core.safetensors.DType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -347,59 +348,232 @@ final class VectorKernels implements Kernels {
 
     // ---------------------------------------------------------------- attention
 
+    /** Bytes with as many lanes as F, or twice as many where F is 128 bits (there are no 32-bit vectors). */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
+    static final int BYTE_PARTS = B.length() / L;
+    private static final int F32_KV = 0, BF16_KV = 1, I8_KV = 2;
+
+    /**
+     * Scores: 4 query rows × 2 vectors of positions per pass, one broadcast of a query element and one load of a
+     * transposed key row per dimension and row, no lane reduction. Softmax update per row over the page. Values:
+     * 2 rows × 4 vectors of dimensions per pass over the visible slots. Rows are padded to whole blocks with
+     * dummy rows whose results are never read (scratch {@code scores} has room for them).
+     */
     @Override
-    public void attention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last,
-                          float scale, float[] out, int outOffset) {
+    public void attendPage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int page, int pageStart,
+                           int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
+        int kind = cache.dtype() == DType.F32 ? F32_KV : cache.dtype() == DType.BF16 ? BF16_KV : I8_KV;
         int headDim = cache.headDim();
-        int upper = headDim - headDim % L;
-        boolean bf16 = cache.dtype() == DType.BF16;
-        MemorySegment keys = cache.keys();
-        MemorySegment values = cache.values();
-        int elementBytes = cache.dtype().byteSize();
-        java.util.Arrays.fill(out, outOffset, outOffset + headDim, 0f);
-        float max = Float.NEGATIVE_INFINITY;
-        float sum = 0f;
-        for (int p = first; p <= last; p++) {
-            long base = cache.offset(kvHead, p);
-            FloatVector acc = FloatVector.zero(F);
-            for (int d = 0; d < upper; d += L) {
-                FloatVector k = bf16 ? bf16(keys, base + 2L * d) : f32(keys, base + 4L * d);
-                acc = FloatVector.fromArray(F, q, qOffset + d).fma(k, acc);
-            }
-            float score = acc.reduceLanes(VectorOperators.ADD);
-            for (int d = upper; d < headDim; d++) {
-                score += q[qOffset + d] * readCache(keys, bf16, base + (long) elementBytes * d);
-            }
-            score *= scale;
-            if (score > max) { // a new maximum: rescale what was accumulated against the old one
-                float correction = (float) Math.exp(max - score);
-                sum *= correction;
-                for (int d = 0; d < upper; d += L) {
-                    FloatVector.fromArray(F, out, outOffset + d).mul(correction).intoArray(out, outOffset + d);
-                }
-                for (int d = upper; d < headDim; d++) {
-                    out[outOffset + d] *= correction;
-                }
-                max = score;
-            }
-            float weight = (float) Math.exp(score - max);
-            sum += weight;
-            for (int d = 0; d < upper; d += L) {
-                FloatVector v = bf16 ? bf16(values, base + 2L * d) : f32(values, base + 4L * d);
-                v.fma(FloatVector.broadcast(F, weight), FloatVector.fromArray(F, out, outOffset + d)).intoArray(out, outOffset + d);
-            }
-            for (int d = upper; d < headDim; d++) {
-                out[outOffset + d] += weight * readCache(values, bf16, base + (long) elementBytes * d);
+        scorePage(q, qRows, rows, cache, kind, kvHead, page, scale, scores);
+        int from = KvCacheLayer.PAGE;
+        int to = 0;
+        for (int r = 0; r < rows; r++) {
+            int first = Math.max(0, lo[r] - pageStart);
+            int end = Math.min(KvCacheLayer.PAGE, hi[r] - pageStart + 1);
+            softmaxUpdate(scores, r, first, end, cache, kvHead, page, headDim, m, l, acc);
+            if (first < end) {
+                from = Math.min(from, first);
+                to = Math.max(to, end);
             }
         }
-        float inverseSum = 1f / sum;
-        for (int d = 0; d < headDim; d++) {
-            out[outOffset + d] *= inverseSum;
+        java.util.Arrays.fill(scores, rows * KvCacheLayer.PAGE, (rows + 1) * KvCacheLayer.PAGE, 0f); // the dummy row
+        for (int r = 0; r < rows; r += 2) {
+            addValues(scores, r, Math.min(r + 1, rows), rows, from, to, cache, kind, kvHead, page, headDim, acc);
         }
     }
 
-    private static float readCache(MemorySegment data, boolean bf16, long byteOffset) {
-        return bf16 ? Numbers.bf16ToFloat(data.get(Numbers.SHORT, byteOffset)) : data.get(Numbers.FLOAT, byteOffset);
+    private static void scorePage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kind, int kvHead, int page,
+                                  float scale, float[] scores) {
+        MemorySegment keys = cache.keys();
+        int headDim = cache.headDim();
+        int slots = KvCacheLayer.PAGE;
+        long pageBase = cache.keyIndex(page, kvHead, 0);
+        for (int r = 0; r < rows; r += 4) {
+            int q0 = qRows[r];
+            int q1 = qRows[Math.min(r + 1, rows - 1)];
+            int q2 = qRows[Math.min(r + 2, rows - 1)];
+            int q3 = qRows[Math.min(r + 3, rows - 1)];
+            for (int g = 0; g < slots; g += 2 * L) {
+                FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F);
+                FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
+                FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F);
+                FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+                long k = pageBase + g;
+                for (int d = 0; d < headDim; d++, k += slots) {
+                    FloatVector k0 = kvLoad(keys, kind, k);
+                    FloatVector k1 = kvLoadNext(keys, kind, k);
+                    FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
+                    a00 = k0.fma(b, a00);
+                    a01 = k1.fma(b, a01);
+                    b = FloatVector.broadcast(F, q[q1 + d]);
+                    a10 = k0.fma(b, a10);
+                    a11 = k1.fma(b, a11);
+                    b = FloatVector.broadcast(F, q[q2 + d]);
+                    a20 = k0.fma(b, a20);
+                    a21 = k1.fma(b, a21);
+                    b = FloatVector.broadcast(F, q[q3 + d]);
+                    a30 = k0.fma(b, a30);
+                    a31 = k1.fma(b, a31);
+                }
+                FloatVector s0 = FloatVector.broadcast(F, scale);
+                FloatVector s1 = s0;
+                if (kind == I8_KV) {
+                    long scales = 4 * cache.scaleIndex(page, kvHead, g);
+                    s0 = f32(cache.keyScales(), scales).mul(scale);
+                    s1 = f32(cache.keyScales(), scales + 4L * L).mul(scale);
+                }
+                int o = r * slots + g;
+                a00.mul(s0).intoArray(scores, o);
+                a01.mul(s1).intoArray(scores, o + L);
+                a10.mul(s0).intoArray(scores, o + slots);
+                a11.mul(s1).intoArray(scores, o + slots + L);
+                a20.mul(s0).intoArray(scores, o + 2 * slots);
+                a21.mul(s1).intoArray(scores, o + 2 * slots + L);
+                a30.mul(s0).intoArray(scores, o + 3 * slots);
+                a31.mul(s1).intoArray(scores, o + 3 * slots + L);
+            }
+        }
+    }
+
+    /** Row r over visible slots [first, end): new maximum, rescaled sum and output, exp weights left in scores. */
+    private static void softmaxUpdate(float[] scores, int r, int first, int end, KvCacheLayer cache, int kvHead,
+                                      int page, int headDim, float[] m, float[] l, float[] acc) {
+        int slots = KvCacheLayer.PAGE;
+        int row = r * slots;
+        if (first >= end) {
+            java.util.Arrays.fill(scores, row, row + slots, 0f);
+            return;
+        }
+        java.util.Arrays.fill(scores, row, row + first, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(scores, row + end, row + slots, Float.NEGATIVE_INFINITY);
+        FloatVector max = FloatVector.fromArray(F, scores, row);
+        for (int s = L; s < slots; s += L) {
+            max = max.max(FloatVector.fromArray(F, scores, row + s));
+        }
+        float newMax = Math.max(m[r], max.reduceLanes(VectorOperators.MAX));
+        float correction = (float) Math.exp(m[r] - newMax); // 0 for the first page a row sees
+        FloatVector sum = FloatVector.zero(F);
+        for (int s = 0; s < slots; s += L) {
+            FloatVector p = FloatVector.fromArray(F, scores, row + s).sub(newMax).lanewise(VectorOperators.EXP);
+            sum = sum.add(p);
+            if (cache.valueScales() != null) { // an I8 value's scale folds into its weight
+                p = p.mul(f32(cache.valueScales(), 4 * cache.scaleIndex(page, kvHead, s)));
+            }
+            p.intoArray(scores, row + s);
+        }
+        l[r] = l[r] * correction + sum.reduceLanes(VectorOperators.ADD);
+        m[r] = newMax;
+        int a = r * headDim;
+        int d = 0;
+        for (; d + L <= headDim; d += L) {
+            FloatVector.fromArray(F, acc, a + d).mul(correction).intoArray(acc, a + d);
+        }
+        for (; d < headDim; d++) {
+            acc[a + d] *= correction;
+        }
+    }
+
+    /** acc[r0], acc[r1] += weights · value rows over slots [from, to); r1 == rows is the dummy (zero) row. */
+    private static void addValues(float[] scores, int r0, int r1, int rows, int from, int to, KvCacheLayer cache,
+                                  int kind, int kvHead, int page, int headDim, float[] acc) {
+        if (from >= to) {
+            return;
+        }
+        MemorySegment values = cache.values();
+        int slots = KvCacheLayer.PAGE;
+        int p0 = r0 * slots;
+        int p1 = r1 * slots;
+        int o0 = r0 * headDim;
+        int o1 = (r1 == rows ? r0 : r1) * headDim; // the dummy row accumulates into a copy it never stores
+        boolean pair = r1 != rows;
+        long rowBase = cache.valueIndex(page, kvHead, 0);
+        int d = 0;
+        for (; d + 4 * L <= headDim; d += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, o0 + d), a1 = FloatVector.fromArray(F, acc, o0 + d + L);
+            FloatVector a2 = FloatVector.fromArray(F, acc, o0 + d + 2 * L), a3 = FloatVector.fromArray(F, acc, o0 + d + 3 * L);
+            FloatVector b0 = FloatVector.fromArray(F, acc, o1 + d), b1 = FloatVector.fromArray(F, acc, o1 + d + L);
+            FloatVector b2 = FloatVector.fromArray(F, acc, o1 + d + 2 * L), b3 = FloatVector.fromArray(F, acc, o1 + d + 3 * L);
+            for (int s = from; s < to; s++) {
+                long v = rowBase + (long) s * headDim + d;
+                FloatVector v0 = kvLoad(values, kind, v);
+                FloatVector v1 = kvLoad(values, kind, v + L);
+                FloatVector v2 = kvLoad(values, kind, v + 2 * L);
+                FloatVector v3 = kvLoad(values, kind, v + 3 * L);
+                FloatVector w = FloatVector.broadcast(F, scores[p0 + s]);
+                a0 = v0.fma(w, a0);
+                a1 = v1.fma(w, a1);
+                a2 = v2.fma(w, a2);
+                a3 = v3.fma(w, a3);
+                w = FloatVector.broadcast(F, scores[p1 + s]);
+                b0 = v0.fma(w, b0);
+                b1 = v1.fma(w, b1);
+                b2 = v2.fma(w, b2);
+                b3 = v3.fma(w, b3);
+            }
+            a0.intoArray(acc, o0 + d);
+            a1.intoArray(acc, o0 + d + L);
+            a2.intoArray(acc, o0 + d + 2 * L);
+            a3.intoArray(acc, o0 + d + 3 * L);
+            if (pair) {
+                b0.intoArray(acc, o1 + d);
+                b1.intoArray(acc, o1 + d + L);
+                b2.intoArray(acc, o1 + d + 2 * L);
+                b3.intoArray(acc, o1 + d + 3 * L);
+            }
+        }
+        for (; d + L <= headDim; d += L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, o0 + d);
+            FloatVector b0 = FloatVector.fromArray(F, acc, o1 + d);
+            for (int s = from; s < to; s++) {
+                FloatVector v0 = kvLoad(values, kind, rowBase + (long) s * headDim + d);
+                a0 = v0.fma(FloatVector.broadcast(F, scores[p0 + s]), a0);
+                b0 = v0.fma(FloatVector.broadcast(F, scores[p1 + s]), b0);
+            }
+            a0.intoArray(acc, o0 + d);
+            if (pair) {
+                b0.intoArray(acc, o1 + d);
+            }
+        }
+        for (; d < headDim; d++) {
+            float a0 = acc[o0 + d];
+            float b0 = acc[o1 + d];
+            for (int s = from; s < to; s++) {
+                float v = kvScalar(values, kind, rowBase + (long) s * headDim + d);
+                a0 += scores[p0 + s] * v;
+                b0 += scores[p1 + s] * v;
+            }
+            acc[o0 + d] = a0;
+            if (pair) {
+                acc[o1 + d] = b0;
+            }
+        }
+    }
+
+    /** L cache elements from element {@code index} on, as floats (I8: the integers). */
+    private static FloatVector kvLoad(MemorySegment data, int kind, long index) {
+        return switch (kind) {
+            case F32_KV -> f32(data, 4 * index);
+            case BF16_KV -> bf16(data, 2 * index);
+            default -> i8(data, index, 0);
+        };
+    }
+
+    /** The L elements after {@code kvLoad(data, kind, index)}'s. */
+    private static FloatVector kvLoadNext(MemorySegment data, int kind, long index) {
+        return kind == I8_KV && BYTE_PARTS == 2 ? i8(data, index, 1) : kvLoad(data, kind, index + L);
+    }
+
+    private static float kvScalar(MemorySegment data, int kind, long index) {
+        return switch (kind) {
+            case F32_KV -> data.get(Numbers.FLOAT, 4 * index);
+            case BF16_KV -> Numbers.bf16ToFloat(data.get(Numbers.SHORT, 2 * index));
+            default -> data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, index);
+        };
+    }
+
+    /** Part {@code part} (L lanes) of the bytes at {@code byteOffset}, as floats. */
+    static FloatVector i8(MemorySegment data, long byteOffset, int part) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, data, byteOffset, LE).convertShape(VectorOperators.B2F, F, part);
     }
 
     // ---------------------------------------------------------------- probes

@@ -32,19 +32,27 @@ class AttentionTest {
     void vectorMatchesScalarAndTheMath(int bits) {
         CpuBackend backend = Widths.vector(bits);
         Random random = new Random(21);
-        int[][] headShapes = {{4, 2}, {6, 3}, {14, 2}, {2, 2}};
+        int[][] headShapes = {{4, 2}, {6, 3}, {14, 2}, {2, 2}, {7, 1}};
         int[] headDims = {8, 9, 20, 64, 72};
-        for (DType cacheType : new DType[]{DType.F32, DType.BF16}) {
-            for (int trial = 0; trial < 8; trial++) {
+        int[] tokenChoices = {1, 1, 1, 2, 5, 17, 40};
+        for (DType cacheType : new DType[]{DType.F32, DType.BF16, DType.I8}) {
+            for (int trial = 0; trial < 10; trial++) {
                 int[] shape = headShapes[random.nextInt(headShapes.length)];
                 int heads = shape[0];
                 int kvHeads = shape[1];
                 int headDim = headDims[random.nextInt(headDims.length)];
-                int tokens = 1 + random.nextInt(6);
-                int start = random.nextInt(3) == 0 ? 0 : random.nextInt(70);
-                int window = random.nextBoolean() ? 0 : 1 + random.nextInt(30);
-                int capacity = start + tokens + random.nextInt(3);
-                KvCacheLayer cache = KvCacheLayer.allocate(Arena.ofAuto(), cacheType, kvHeads, capacity, headDim);
+                int tokens = tokenChoices[random.nextInt(tokenChoices.length)];
+                int start = switch (random.nextInt(3)) {
+                    case 0 -> 0;
+                    case 1 -> random.nextInt(70);
+                    default -> 200 + random.nextInt(300); // enough pages for the decode split
+                };
+                if (start >= 200) {
+                    tokens = Math.min(tokens, 2); // long contexts: decode, and a short prefill block
+                }
+                int window = random.nextBoolean() ? 0 : 1 + random.nextInt(100);
+                int capacity = start + tokens + random.nextInt(40);
+                KvCacheLayer cache = scrambledCache(cacheType, kvHeads, capacity, headDim, random);
 
                 int kvWidth = kvHeads * headDim;
                 int stride = 2 * kvWidth + 3;
@@ -77,15 +85,44 @@ class AttentionTest {
         }
     }
 
+    /** A pool with spare pages, mapped through a shuffled page table: no kernel may assume pages in order. */
+    static KvCacheLayer scrambledCache(DType dtype, int kvHeads, int capacity, int headDim, Random random) {
+        int pages = KvCacheLayer.pagesFor(capacity);
+        int poolPages = pages + 3;
+        java.util.List<Integer> order = new java.util.ArrayList<>();
+        for (int i = 0; i < poolPages; i++) {
+            order.add(i);
+        }
+        java.util.Collections.shuffle(order, random);
+        PageTable table = new PageTable(1);
+        for (int i = 0; i < pages; i++) {
+            table.append(order.get(i));
+        }
+        return KvCacheLayer.ofPool(Arena.ofAuto(), dtype, kvHeads, headDim, poolPages, table);
+    }
+
+    static float key(KvCacheLayer cache, int kvHead, int position, int d) {
+        int page = cache.pageOf(position);
+        int slot = position % KvCacheLayer.PAGE;
+        float k = Numbers.read(cache.keys(), cache.dtype(), cache.keyIndex(page, kvHead, d) + slot);
+        return cache.keyScales() == null ? k : k * cache.keyScales().getAtIndex(Numbers.FLOAT, cache.scaleIndex(page, kvHead, slot));
+    }
+
+    static float value(KvCacheLayer cache, int kvHead, int position, int d) {
+        int page = cache.pageOf(position);
+        int slot = position % KvCacheLayer.PAGE;
+        float v = Numbers.read(cache.values(), cache.dtype(), cache.valueIndex(page, kvHead, slot) + d);
+        return cache.valueScales() == null ? v : v * cache.valueScales().getAtIndex(Numbers.FLOAT, cache.scaleIndex(page, kvHead, slot));
+    }
+
     private static double[] exactAttention(float[] q, int qOffset, KvCacheLayer cache, int kvHead, int first, int last) {
         int headDim = cache.headDim();
         double[] scores = new double[last - first + 1];
         double max = Double.NEGATIVE_INFINITY;
         for (int p = first; p <= last; p++) {
-            long base = cache.offset(kvHead, p) / cache.dtype().byteSize();
             double s = 0;
             for (int d = 0; d < headDim; d++) {
-                s += q[qOffset + d] * (double) Numbers.read(cache.keys(), cache.dtype(), base + d);
+                s += q[qOffset + d] * (double) key(cache, kvHead, p, d);
             }
             scores[p - first] = s / Math.sqrt(headDim);
             max = Math.max(max, scores[p - first]);
@@ -97,9 +134,8 @@ class AttentionTest {
         }
         double[] out = new double[headDim];
         for (int p = first; p <= last; p++) {
-            long base = cache.offset(kvHead, p) / cache.dtype().byteSize();
             for (int d = 0; d < headDim; d++) {
-                out[d] += scores[p - first] / sum * Numbers.read(cache.values(), cache.dtype(), base + d);
+                out[d] += scores[p - first] / sum * value(cache, kvHead, p, d);
             }
         }
         return out;
@@ -110,14 +146,31 @@ class AttentionTest {
     void storeKvRoundsToTheCacheType(int bits) {
         CpuBackend backend = Widths.vector(bits);
         KvCacheLayer cache = KvCacheLayer.allocate(Arena.ofAuto(), DType.BF16, 2, 4, 3);
+        int capacity = cache.capacity(); // whole pages
         float[] src = {1.00390625f, 2, 3, 4, 5, 6, /* values */ 7, 8, 9, 10, 11, 12};
         backend.storeKv(cache, src, 0, 6, 12, 1, 2);
         // 1 + 2⁻⁸ is a tie between bf16 1 and 1 + 2⁻⁷: to even, 1
-        assertEquals(1f, Numbers.read(cache.keys(), DType.BF16, cache.offset(0, 2) / 2));
-        assertEquals(4f, Numbers.read(cache.keys(), DType.BF16, cache.offset(1, 2) / 2));
-        assertEquals(12f, Numbers.read(cache.values(), DType.BF16, cache.offset(1, 2) / 2 + 2));
-        assertThrows(IllegalArgumentException.class, () -> backend.storeKv(cache, src, 0, 6, 12, 1, 4));
+        assertEquals(1f, key(cache, 0, 2, 0));
+        assertEquals(4f, key(cache, 1, 2, 0));
+        assertEquals(12f, value(cache, 1, 2, 2));
+        assertThrows(IllegalArgumentException.class, () -> backend.storeKv(cache, src, 0, 6, 12, 1, capacity));
         assertThrows(IllegalArgumentException.class,
-                () -> backend.attention(new float[6], 0, 6, 2, cache, 1, 4, 0, new float[6]));
+                () -> backend.attention(new float[6], 0, 6, 2, cache, 1, capacity, 0, new float[6]));
+    }
+
+    /** I8: each head and position is scaled by max|x| / 127, and round-trips within half a step. */
+    @Test
+    void int8CacheQuantizesPerHeadAndPosition() {
+        KvCacheLayer cache = KvCacheLayer.allocate(Arena.ofAuto(), DType.I8, 1, 40, 4);
+        float[] src = {0.5f, -1.27f, 0.01f, 0f, /* values */ 2f, 0f, -2f, 1f};
+        SCALAR.storeKv(cache, src, 0, 4, 8, 1, 35); // second page
+        assertEquals(-1.27f, key(cache, 0, 35, 1), 1e-6);
+        assertEquals(0.5f, key(cache, 0, 35, 0), 1.27f / 127 / 2);
+        assertEquals(0.01f, key(cache, 0, 35, 2), 1.27f / 127 / 2);
+        assertEquals(-2f, value(cache, 0, 35, 2), 1e-6);
+        assertEquals(1f, value(cache, 0, 35, 3), 2f / 127 / 2);
+        float[] zeros = new float[8];
+        SCALAR.storeKv(cache, zeros, 0, 4, 8, 1, 36); // an all-zero head: scale 0, no division by zero
+        assertEquals(0f, key(cache, 0, 36, 0));
     }
 }
