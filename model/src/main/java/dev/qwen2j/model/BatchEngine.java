@@ -86,7 +86,8 @@ final class BatchEngine {
     private void step() {
         int rows = session.rows();
         batch.clear();
-        for (Sequence s : active) {
+        for (int i = 0; i < active.size(); i++) {
+            Sequence s = active.get(i);
             for (int from = 0; from < s.feedCount; ) {
                 if (batch.rows == rows) {
                     forward();

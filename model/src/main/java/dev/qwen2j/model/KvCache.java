@@ -111,12 +111,6 @@ final class KvCache implements AutoCloseable {
         return new KvCache(pool, child, capacity);
     }
 
-    /** Bytes of the pages this cache maps now (shared pages counted in full). */
-    long bytes() {
-        return (long) table.count() * 2 * layers.length
-                * KvCacheLayer.pageBytes(layers[0].dtype(), layers[0].kvHeads(), layers[0].headDim());
-    }
-
     /** Gives pages taken from a pool back to it (nothing for a cache that owns its pages). */
     void releasePooledPages() {
         if (pool != null) {

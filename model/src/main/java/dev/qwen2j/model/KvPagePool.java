@@ -77,12 +77,7 @@ final class KvPagePool implements AutoCloseable {
         }
     }
 
-    /** Bytes of one page across all layers (keys, values, scales). */
-    long pageBytes() {
-        return pageBytes;
-    }
-
-    /** Bytes of the whole pool, allocated up front. */
+    /** Bytes of the whole pool, allocated up front: what its sequences may hold together at most. */
     long bytes() {
         return pageBytes * allocator.pages();
     }

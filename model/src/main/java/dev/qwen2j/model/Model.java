@@ -238,6 +238,21 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Continues a conversation: {@code messages} are rendered with the model's chat template plus the generation
+     * prompt for the assistant's turn. The options' system prompt, when set, goes first unless the conversation
+     * already starts with a system message.
+     *
+     * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
+     */
+    public GenerationResult chat(List<Message> messages, GenerationOptions options, GenerationListener listener) {
+        Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(listener, "listener");
+        requireOneSample(options);
+        return run(render(messages, options), options, listener);
+    }
+
     /** The model's config.json. */
     public Qwen2Config config() {
         return config;

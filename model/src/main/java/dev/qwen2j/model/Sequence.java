@@ -4,6 +4,8 @@ import dev.qwen2j.core.chat.ReasoningSplitter;
 import dev.qwen2j.core.sampling.Sampler;
 import dev.qwen2j.core.tokenizer.StreamingDecoder;
 
+import java.util.Arrays;
+
 /**
  * One sequence of a {@link BatchEngine}: its tokens, its cache and position, its sampler and stop conditions, and
  * the text it produced, split into reasoning and answer. Between steps it holds the logits of its last token; {@link
@@ -66,7 +68,7 @@ final class Sequence implements ReasoningSplitter.Sink {
     }
 
     int[] prompt() {
-        return java.util.Arrays.copyOf(history, promptLength);
+        return Arrays.copyOf(history, promptLength);
     }
 
     int promptLength() {
