@@ -1,6 +1,7 @@
 package dev.qwen2j.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.tokenizer.Tokenizer;
 import dev.qwen2j.model.DepthSpeed;
 import dev.qwen2j.model.GenerationOptions;
@@ -33,6 +34,9 @@ import picocli.CommandLine.Spec;
                 "memory-bandwidth roofline. Warms up first, then prints one JSON line (medians of the runs).",
                 "Any model folder works; 'qwen2j synth' writes a random one of a real model's shape."})
 final class BenchCommand implements Callable<Integer> {
+
+    /** The most warm-up or measured runs: a median of more says nothing new. */
+    static final int MAX_RUNS = 1000;
 
     @Mixin
     ModelSource source;
@@ -71,22 +75,33 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1) {
             throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
         }
-        if (warmup < 0 || runs < 1) {
-            throw new IllegalArgumentException("--warmup must be >= 0 and --runs >= 1");
+        if (warmup < 0 || warmup > MAX_RUNS || runs < 1 || runs > MAX_RUNS) {
+            throw new IllegalArgumentException("--warmup must be in [0, " + MAX_RUNS + "] and --runs in [1, "
+                    + MAX_RUNS + "], got " + warmup + " and " + runs);
+        }
+        if (context < 0) {
+            throw new IllegalArgumentException("--context must be >= 0, got " + context);
         }
         if (batch != null && batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        }
+        source.checkThreads();
+        // Checked against the model's limit before loading: a too long prompt would otherwise tokenize and
+        // prefill for minutes before anything fails. In long arithmetic, so that huge values cannot overflow.
+        String before = context > 0 ? "--context " + context : "--prompt-tokens " + promptTokens;
+        long positions = (long) (context > 0 ? context : promptTokens) + genTokens;
+        int limit = Qwen2Config.load(ModelPaths.resolve(source.model)).maxPositionEmbeddings();
+        if (positions > limit) {
+            throw new IllegalArgumentException(before + " + --gen-tokens " + genTokens
+                    + " = " + positions + " positions, more than the model's context limit of " + limit
+                    + " (max_position_embeddings in config.json)");
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Map<String, Object> line = new LinkedHashMap<>();
         double decodeTokS;
         long weightBytes;
-        if (context < 0) {
-            throw new IllegalArgumentException("--context must be >= 0, got " + context);
-        }
-        int contextTokens = context > 0 ? context : promptTokens;
-        try (Model model = source.load(Math.addExact(contextTokens, genTokens), err)) {
+        try (Model model = source.load((int) positions, err)) {
             line.put("backend", model.backendName());
             line.put("kv_cache", source.kvCache.toLowerCase(Locale.ROOT));
             line.put("load_ms", source.loadMillis);
@@ -131,7 +146,7 @@ final class BenchCommand implements Callable<Integer> {
             line.put("decode_tok_s", round(decodeTokS, 2));
             if (batch != null) {
                 line.put("batch", batch);
-                line.put("batch_decode_tok_s", round(batchDecodeTokensPerSecond(model, contextTokens, err), 2));
+                line.put("batch_decode_tok_s", round(batchDecodeTokensPerSecond(model, context > 0 ? context : promptTokens, err), 2));
             }
             line.put("weight_bytes", weightBytes);
             line.put("kv_bytes", model.kvCacheBytes());

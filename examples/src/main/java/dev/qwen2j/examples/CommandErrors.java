@@ -28,6 +28,19 @@ final class CommandErrors {
     }
 
     static int onExecutionException(Exception e, CommandLine commandLine, ParseResult parseResult) {
+        return report(e, commandLine, parseResult);
+    }
+
+    /** An {@link Error} out of a command: one line naming what ran out or broke, the trace only with --verbose. */
+    static int onError(Error e, ParseResult parseResult) {
+        ParseResult command = parseResult;
+        while (command.subcommand() != null) {
+            command = command.subcommand();
+        }
+        return report(e, command.commandSpec().commandLine(), parseResult);
+    }
+
+    private static int report(Throwable e, CommandLine commandLine, ParseResult parseResult) {
         var err = commandLine.getErr();
         err.println(commandLine.getCommandName() + ": " + describe(e));
         if (isVerbose(parseResult)) {
@@ -49,6 +62,9 @@ final class CommandErrors {
 
     /** One line saying what went wrong, naming the file where there is one. */
     static String describe(Throwable e) {
+        if (e instanceof Error error) {
+            return describeError(error);
+        }
         Throwable cause = e;
         while (cause.getMessage() == null && cause.getCause() != null) {
             cause = cause.getCause();
@@ -64,6 +80,19 @@ final class CommandErrors {
             return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
         }
         return message.lines().findFirst().orElse(message);
+    }
+
+    private static String describeError(Error e) {
+        String message = e.getMessage() == null ? "" : " (" + e.getMessage().lines().findFirst().orElse("") + ")";
+        return switch (e) {
+            case OutOfMemoryError oom -> "out of memory" + message + ": give the JVM more (e.g. QWEN2J_JAVA_OPTS=-Xmx8g)"
+                    + " or use a smaller model or context";
+            case StackOverflowError so -> "stack overflow: the input is nested too deeply";
+            case InternalError internal when internal.getMessage() != null && internal.getMessage().contains("unsafe memory")
+                    -> "a memory-mapped file could not be read or written (a full disk, or a file truncated while in"
+                    + " use)" + message;
+            default -> e.getClass().getSimpleName() + message;
+        };
     }
 
     private static boolean isVerbose(ParseResult parseResult) {

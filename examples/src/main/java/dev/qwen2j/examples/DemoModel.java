@@ -4,9 +4,7 @@ import dev.qwen2j.core.checkpoint.BundledTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,14 +18,16 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * The built-in demo model (a tiny Qwen2 that adds numbers step by step, see its README), shipped gzipped in
- * this jar and unpacked once into a cache folder: {@code $XDG_CACHE_HOME/qwen2j/demo-<content hash>}, or
- * {@code ~/.cache/qwen2j/...}. The folder appears whole or not at all (written beside it, then renamed), so
- * concurrent first runs and interrupted ones are harmless.
+ * this jar and unpacked once into a cache folder (see {@link #cacheRoot()}) as {@code demo-<content hash>}. The
+ * folder appears whole or not at all (written beside it, then renamed): of concurrent first runs, one wins the
+ * rename and the others use its folder; what an interrupted run left behind is removed by the next one.
  */
 public final class DemoModel {
 
     private static final String RESOURCE_DIR = "/dev/qwen2j/examples/demo/";
     private static final String WEIGHTS_GZ = "model.safetensors.gz";
+    /** Name prefix of the folders an unpacking writes before renaming them into place. */
+    static final String UNPACKING_PREFIX = ".demo-unpacking-";
     private static final List<String> PLAIN_FILES = List.of("config.json", "generation_config.json", "README.md", "ACCURACY");
 
     private DemoModel() {
@@ -39,17 +39,28 @@ public final class DemoModel {
     }
 
     /**
-     * {@code $XDG_CACHE_HOME/qwen2j}, or {@code ~/.cache/qwen2j} when that is unset; the system property
-     * {@code qwen2j.cache} overrides both (tests use it to stay out of the user's cache).
+     * The first of: the system property {@code qwen2j.cache} (tests use it to stay out of the user's cache), the
+     * environment variable {@code QWEN2J_CACHE}, {@code $XDG_CACHE_HOME/qwen2j}, {@code ~/.cache/qwen2j}.
      */
     static Path cacheRoot() {
-        String override = System.getProperty("qwen2j.cache");
-        if (override != null && !override.isBlank()) {
-            return Path.of(override);
+        return cacheRoot(System.getProperty("qwen2j.cache"), System.getenv("QWEN2J_CACHE"),
+                System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home"));
+    }
+
+    /** {@link #cacheRoot()} from its inputs, each null or blank when unset. */
+    static Path cacheRoot(String property, String qwen2jCache, String xdgCacheHome, String userHome) {
+        if (isSet(property)) {
+            return Path.of(property);
         }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        if (isSet(qwen2jCache)) {
+            return Path.of(qwen2jCache);
+        }
+        Path base = isSet(xdgCacheHome) ? Path.of(xdgCacheHome) : Path.of(userHome, ".cache");
         return base.resolve("qwen2j");
+    }
+
+    private static boolean isSet(String value) {
+        return value != null && !value.isBlank();
     }
 
     /** Unpacks the demo model into {@code root/demo-<hash>} unless it is already there; returns that folder. */
@@ -59,8 +70,8 @@ public final class DemoModel {
             return target;
         }
         Files.createDirectories(root);
-        Path temp = Files.createTempDirectory(root, ".demo-unpacking-");
-        try {
+        try (OwnedTempFolder owned = OwnedTempFolder.create(root, UNPACKING_PREFIX)) {
+            Path temp = owned.path();
             try (InputStream gz = open(WEIGHTS_GZ); InputStream weights = new GZIPInputStream(gz, 1 << 16)) {
                 Files.copy(weights, temp.resolve("model.safetensors"));
             }
@@ -72,13 +83,13 @@ public final class DemoModel {
             BundledTokenizer.copyTo(temp);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException | AtomicMoveNotSupportedException e) {
-                if (!Files.isDirectory(target)) { // not another process winning the race: a real failure
+            } catch (FileSystemException e) {
+                // Linux reports a lost race as ENOTEMPTY, a plain FileSystemException ("Directory not empty"):
+                // whatever the type, a target that exists now was renamed there whole by another run.
+                if (!Files.isDirectory(target)) {
                     throw e;
                 }
             }
-        } finally {
-            Folders.deleteRecursively(temp);
         }
         return target;
     }

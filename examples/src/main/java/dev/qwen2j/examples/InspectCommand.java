@@ -45,6 +45,7 @@ public final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        ModelPaths.requireNamed(modelOption);
         try {
             inspect(out, ModelPaths.DEMO.equals(modelOption) ? ModelPaths.resolve(modelOption) : Path.of(modelOption));
         } finally {

@@ -21,14 +21,31 @@ import picocli.CommandLine.Command;
 public final class Main {
 
     public static void main(String[] args) {
+        // A failure on a thread of ours other than main is one line too, never a stack trace.
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            System.err.println("qwen2j: " + thread.getName() + ": " + CommandErrors.describe(e));
+            System.err.flush();
+        });
         System.exit(commandLine().execute(args));
     }
 
-    /** The configured command line, also used by tests: errors become one line on stderr and an exit code. */
+    /**
+     * The configured command line, also used by tests: every failure, {@link Error}s included, becomes one line on
+     * stderr and a non-zero exit code.
+     */
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setExecutionExceptionHandler(CommandErrors::onExecutionException);
         commandLine.setParameterExceptionHandler(CommandErrors::onParameterException);
+        // picocli hands Exceptions to the handler above but lets Errors (OutOfMemoryError, StackOverflowError, the
+        // InternalError of a fault in mapped memory) escape execute(): catch them where the command runs.
+        commandLine.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (Error e) {
+                return CommandErrors.onError(e, parseResult);
+            }
+        });
         return commandLine;
     }
 }

@@ -34,9 +34,7 @@ final class ModelSource {
 
     /** Resolves {@code --model} and loads it with {@code contextLength} (0 = the model's default). */
     Model load(int contextLength, PrintWriter err) throws IOException {
-        if (threads < 0) {
-            throw new IllegalArgumentException("--threads must be >= 0 (0 = physical cores), got " + threads);
-        }
+        checkThreads();
         long start = System.nanoTime();
         try (var indicator = LoadingIndicator.start("loading " + model, err)) {
             folder = ModelPaths.resolve(model);
@@ -56,6 +54,15 @@ final class ModelSource {
             case "int8" -> DType.I8;
             default -> throw new IllegalArgumentException("--kv-cache must be f32, bf16 or int8, got '" + kvCache + "'");
         };
+    }
+
+    /** Fails naming {@code --threads} when it is out of range, before any thread is started. */
+    void checkThreads() {
+        try {
+            ModelOptions.builder().threads(threads).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--threads: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -84,14 +84,13 @@ final class SynthCommand implements Callable<Integer> {
         }
         Path parent = out.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path temp = Files.createTempDirectory(parent, "." + out.getFileName() + ".writing-");
         long start = System.nanoTime();
-        try {
-            shape.builder().dtype(type).seed(seed).write(temp);
+        // Written beside the target, renamed when complete: a failure (a full disk, a kill) leaves no half folder,
+        // and what a killed run left is removed by the next synth into the same parent.
+        try (OwnedTempFolder temp = OwnedTempFolder.create(parent, "." + out.getFileName() + ".writing-")) {
+            shape.builder().dtype(type).seed(seed).write(temp.path());
             Files.deleteIfExists(out); // an empty folder
-            Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Folders.deleteRecursively(temp);
+            Files.move(temp.path(), out, StandardCopyOption.ATOMIC_MOVE);
         }
         spec.commandLine().getErr().printf(Locale.ROOT, "synth: wrote %s (%s, %s) in %.1f s%n", out, shape.id, type,
                 (System.nanoTime() - start) / 1e9);

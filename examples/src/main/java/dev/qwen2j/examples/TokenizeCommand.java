@@ -7,6 +7,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
@@ -16,7 +21,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "tokenize",
         mixinStandardHelpOptions = true,
-        description = {"Print the token ids of standard input (read whole, as UTF-8) on one line.",
+        description = {"Print the token ids of standard input (read whole, as UTF-8) on one line; input that is not",
+                "valid UTF-8 gets a warning on stderr naming the first bad byte, and U+FFFD for the bad bytes.",
                 "With --decode, read token ids and print their text exactly."})
 public final class TokenizeCommand implements Callable<Integer> {
 
@@ -36,7 +42,8 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         // Bytes in, bytes out: the platform charset of the terminal must not touch the text.
-        String input = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+        byte[] bytes = System.in.readAllBytes();
+        String input = new String(bytes, StandardCharsets.UTF_8);
         int[] ids = null;
         if (decode) {
             String[] fields = input.strip().isEmpty() ? new String[0] : input.strip().split("\\s+");
@@ -69,6 +76,14 @@ public final class TokenizeCommand implements Callable<Integer> {
             }
             output = tokenizer.decode(ids, skipSpecialTokens);
         } else {
+            int invalid = firstInvalidUtf8(bytes);
+            if (invalid >= 0) {
+                // A warning, not an error: Hugging Face tokenizers take text, and text from bytes that are not
+                // UTF-8 gets U+FFFD in their place (Python's errors="replace" does the same); say where.
+                spec.commandLine().getErr().println("qwen2j tokenize: warning: standard input is not valid UTF-8"
+                        + " (first bad byte at offset " + invalid + "); invalid bytes were read as U+FFFD");
+                spec.commandLine().getErr().flush();
+            }
             StringBuilder line = new StringBuilder();
             for (int id : tokenizer.encode(input)) {
                 if (!line.isEmpty()) {
@@ -81,5 +96,23 @@ public final class TokenizeCommand implements Callable<Integer> {
         System.out.write(output.getBytes(StandardCharsets.UTF_8));
         System.out.flush();
         return 0;
+    }
+
+    /** Offset of the first byte of {@code bytes} that is not part of valid UTF-8, or -1 when all are. */
+    static int firstInvalidUtf8(byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                return in.position();
+            }
+            if (result.isUnderflow()) {
+                return -1;
+            }
+            out.clear(); // overflow: the characters themselves are not needed
+        }
     }
 }

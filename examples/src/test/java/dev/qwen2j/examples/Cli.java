@@ -27,11 +27,16 @@ record Cli(int exitCode, String out, String err) {
      * the bytes written to {@code System.out}, decoded as UTF-8.
      */
     static Cli runWithStdio(String stdin, String... args) {
+        return runWithStdio(stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    /** {@link #runWithStdio(String, String...)} with exact input bytes (which need not be valid UTF-8). */
+    static Cli runWithStdio(byte[] stdin, String... args) {
         InputStream oldIn = System.in;
         PrintStream oldOut = System.out;
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+            System.setIn(new ByteArrayInputStream(stdin));
             System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
             Cli cli = run(args);
             return new Cli(cli.exitCode, cli.out + stdout.toString(StandardCharsets.UTF_8), cli.err);

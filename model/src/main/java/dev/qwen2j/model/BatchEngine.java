@@ -2,6 +2,7 @@ package dev.qwen2j.model;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Decodes a batch of sequences together: every step, each unfinished sequence samples from its own logits (own
@@ -66,9 +67,17 @@ final class BatchEngine {
         active.add(s);
     }
 
-    /** Decodes until every sequence of the batch has finished. */
-    void run() {
+    /**
+     * Decodes until every sequence of the batch has finished.
+     *
+     * @param modelClosed polled before each step
+     * @throws IllegalStateException when the model was closed meanwhile
+     */
+    void run(BooleanSupplier modelClosed) {
         while (!active.isEmpty()) {
+            if (modelClosed.getAsBoolean()) {
+                throw new IllegalStateException("model closed during the generation");
+            }
             for (int i = 0; i < active.size(); ) {
                 Sequence s = active.get(i);
                 s.advance();

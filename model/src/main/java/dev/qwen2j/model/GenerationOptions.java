@@ -301,10 +301,11 @@ public final class GenerationOptions {
             return this;
         }
 
-        /** Divides the logits; 0 = greedy. Finite and ≥ 0. */
+        /** Divides the logits; 0 = greedy. In [0, {@link Float#MAX_VALUE}] (the sampler computes in float). */
         public Builder temperature(double temperature) {
-            if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-                throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
+            if (!(temperature >= 0 && temperature <= Float.MAX_VALUE)) {
+                throw new IllegalArgumentException("temperature must be a number in [0, " + Float.MAX_VALUE
+                        + "] (0 = greedy), got " + temperature);
             }
             this.temperature = temperature;
             return this;
@@ -319,10 +320,13 @@ public final class GenerationOptions {
             return this;
         }
 
-        /** Nucleus sampling: keep the most likely tokens that together reach this probability; in (0, 1], 1 = off. */
+        /**
+         * Nucleus sampling: keep the most likely tokens that together reach this probability; in (0, 1], 1 = off,
+         * and at least {@link Float#MIN_VALUE} (smaller values are 0 as a float).
+         */
         public Builder topP(double topP) {
-            if (!(topP > 0 && topP <= 1)) {
-                throw new IllegalArgumentException("topP must be in (0, 1] (1 = off), got " + topP);
+            if (!(topP >= Float.MIN_VALUE && topP <= 1)) {
+                throw new IllegalArgumentException("topP must be in [" + Float.MIN_VALUE + ", 1] (1 = off), got " + topP);
             }
             this.topP = topP;
             return this;
@@ -337,29 +341,34 @@ public final class GenerationOptions {
             return this;
         }
 
-        /** transformers' repetition penalty over prompt and generated tokens; &gt; 0, 1 = off. */
+        /**
+         * transformers' repetition penalty over prompt and generated tokens; 1 = off. In [{@link Float#MIN_VALUE},
+         * {@link Float#MAX_VALUE}]: greater than 0 and representable as a float.
+         */
         public Builder repetitionPenalty(double repetitionPenalty) {
-            if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
-                throw new IllegalArgumentException("repetitionPenalty must be a finite number > 0 (1 = off), got "
-                        + repetitionPenalty);
+            if (!(repetitionPenalty >= Float.MIN_VALUE && repetitionPenalty <= Float.MAX_VALUE)) {
+                throw new IllegalArgumentException("repetitionPenalty must be in [" + Float.MIN_VALUE + ", "
+                        + Float.MAX_VALUE + "] (1 = off), got " + repetitionPenalty);
             }
             this.repetitionPenalty = repetitionPenalty;
             return this;
         }
 
-        /** OpenAI's presence penalty over generated tokens; finite, 0 = off (OpenAI allows -2..2). */
+        /** OpenAI's presence penalty over generated tokens; 0 = off (OpenAI allows -2..2); within float range. */
         public Builder presencePenalty(double presencePenalty) {
-            if (!Double.isFinite(presencePenalty)) {
-                throw new IllegalArgumentException("presencePenalty must be finite, got " + presencePenalty);
+            if (!(Math.abs(presencePenalty) <= Float.MAX_VALUE)) {
+                throw new IllegalArgumentException("presencePenalty must be in [-" + Float.MAX_VALUE + ", "
+                        + Float.MAX_VALUE + "], got " + presencePenalty);
             }
             this.presencePenalty = presencePenalty;
             return this;
         }
 
-        /** OpenAI's frequency penalty over generated tokens; finite, 0 = off (OpenAI allows -2..2). */
+        /** OpenAI's frequency penalty over generated tokens; 0 = off (OpenAI allows -2..2); within float range. */
         public Builder frequencyPenalty(double frequencyPenalty) {
-            if (!Double.isFinite(frequencyPenalty)) {
-                throw new IllegalArgumentException("frequencyPenalty must be finite, got " + frequencyPenalty);
+            if (!(Math.abs(frequencyPenalty) <= Float.MAX_VALUE)) {
+                throw new IllegalArgumentException("frequencyPenalty must be in [-" + Float.MAX_VALUE + ", "
+                        + Float.MAX_VALUE + "], got " + frequencyPenalty);
             }
             this.frequencyPenalty = frequencyPenalty;
             return this;

@@ -12,15 +12,21 @@ import dev.qwen2j.tensor.CpuBackend;
 import dev.qwen2j.tensor.KvCacheLayer;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A Qwen2-family model loaded from a Hugging Face folder (config.json, *.safetensors, tokenizer.json,
@@ -35,7 +41,14 @@ import java.util.concurrent.FutureTask;
  * <p>The weights stay in the memory-mapped files; loading reads headers and configs only. A model is immutable
  * and thread-safe: every generation runs in its own session (KV cache and scratch buffers, pooled and reused), so
  * several threads may generate at once and each gets exactly what it would get alone. Close the model after the
- * last generation has returned.
+ * last generation has returned; a generation still running when it is closed ends at its next token with an
+ * {@link IllegalStateException} ("model closed"), and the resources are freed once it has.
+ *
+ * <p>Interrupting a generating thread ends its generation within one token with {@link FinishReason#CANCELLED}
+ * (the thread's interrupt status stays set); the model stays usable. Before every generation the weights files are
+ * checked against what was mapped: a file truncated or replaced since loading is refused with an
+ * {@link IllegalStateException} naming it (a file changed during a generation can still crash the JVM: mapped
+ * memory whose file shrank faults with SIGBUS).
  */
 public final class Model implements AutoCloseable {
 
@@ -50,6 +63,9 @@ public final class Model implements AutoCloseable {
     private final ModelOptions options;
     private final int contextLength;
     private final ConcurrentLinkedQueue<Session> idleSessions = new ConcurrentLinkedQueue<>();
+    /** Generations between {@link #enter()} and {@link #exit()}: the last one out after close() frees. */
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicBoolean freed = new AtomicBoolean();
     private volatile boolean closed;
 
     private Model(Path folder, Qwen2Config config, GenerationDefaults generationDefaults, Tokenizer tokenizer,
@@ -72,17 +88,35 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Loads the model in {@code folder}.
+     * Loads the model in {@code folder}. A thread whose interrupt status is set when it calls this loads anyway
+     * (the status stays set); an interrupt that arrives while loading may end it with an {@code IOException}.
      *
-     * @throws IOException when the folder, a config, the tokenizer or the weights are missing or malformed; the
-     *                     message names the file and the field or tensor
+     * @throws IOException              when the folder, a config, the tokenizer or the weights are missing or
+     *                                  malformed; the message names the file and the field or tensor
+     * @throws IllegalArgumentException when the KV cache of {@code options.contextLength()} positions could not
+     *                                  fit in this machine's memory (the message gives the limit)
      */
     public static Model load(Path folder, ModelOptions options) throws IOException {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(options, "options");
+        // A pending interrupt closes every file channel this thread opens (ClosedByInterruptException).
+        boolean interrupted = Thread.interrupted();
+        try {
+            return loadUninterrupted(folder, options);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static Model loadUninterrupted(Path folder, ModelOptions options) throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new IOException(folder + ": " + (Files.exists(folder) ? "not a folder" : "no such folder")
                     + " (expected a Hugging Face model folder with config.json and *.safetensors)");
+        }
+        if (!Files.isReadable(folder) || !Files.isExecutable(folder)) {
+            throw new AccessDeniedException(folder.toString(), null, "permission denied: cannot read the model folder");
         }
         // The tokenizer (a 7 MB tokenizer.json) takes longest to read: parse it on a second thread while this
         // one reads the configs and the chat template and maps the weights.
@@ -92,6 +126,7 @@ public final class Model implements AutoCloseable {
         Backend backend = null;
         try {
             Qwen2Config config = Qwen2Config.load(folder);
+            checkKvCacheFits(config, options);
             GenerationDefaults generationDefaults = GenerationDefaults.load(folder);
             ChatTemplate chatTemplate = ChatTemplate.load(folder);
             checkpoint = Checkpoint.open(folder);
@@ -110,6 +145,34 @@ public final class Model implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** A context whose KV cache cannot fit fails here, not as an OutOfMemoryError at the first generation. */
+    private static void checkKvCacheFits(Qwen2Config config, ModelOptions options) {
+        int positions = options.contextLengthFor(config.maxPositionEmbeddings());
+        long perPosition = KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), 1, config.headDim(),
+                options.kvCacheType());
+        long needed = perPosition * positions;
+        if (needed <= Runtime.getRuntime().maxMemory()) {
+            return; // the common case, decided without asking the OS
+        }
+        long memory = physicalMemoryBytes();
+        if (needed > memory) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "contextLength %d needs a %s KV cache of %.1f GiB per session (%d bytes per position), more than "
+                            + "this machine's %.1f GiB of memory: at most %d positions fit", positions,
+                    options.kvCacheType(), needed / GIB, perPosition, memory / GIB, memory / perPosition));
+        }
+    }
+
+    private static final double GIB = 1L << 30;
+
+    /** Total physical memory (the container's limit where there is one), or Long.MAX_VALUE when unknown. */
+    private static long physicalMemoryBytes() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return Long.MAX_VALUE;
     }
 
     private static Tokenizer await(FutureTask<Tokenizer> load) throws IOException {
@@ -163,36 +226,37 @@ public final class Model implements AutoCloseable {
         if (prompts.isEmpty()) {
             return List.of();
         }
-        long seed = options.seed();
-        List<Request> requests = new ArrayList<>(prompts.size());
-        int pages = 0;
-        int longestPrompt = 0;
-        for (String prompt : prompts) {
-            Objects.requireNonNull(prompt, "prompts: a null prompt");
-            String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-            Request r = request(text, options);
-            requests.add(r);
-            pages += KvPagePool.pagesFor(r.prompt().length + r.maxTokens());
-            longestPrompt = Math.max(longestPrompt, r.prompt().length);
-        }
-        checkOpen();
-        List<Sequence> sequences = new ArrayList<>(requests.size());
-        try (KvPagePool pool = newPagePool(pages);
-             Session session = qwen2.newBatchSession(requests.size(), longestPrompt)) {
-            BatchEngine engine = new BatchEngine(session, config.vocabSize());
-            try {
-                for (Request r : requests) {
-                    Sequence s = sequence(r, pool.newCache(r.prompt().length + r.maxTokens()), seed, text -> { });
-                    sequences.add(s);
-                    engine.prefill(s);
-                    engine.join(s);
-                }
-                engine.run();
-                return sequences.stream().map(Sequence::result).toList();
-            } finally {
-                sequences.forEach(Sequence::release);
+        return entered(() -> {
+            long seed = options.seed();
+            List<Request> requests = new ArrayList<>(prompts.size());
+            int pages = 0;
+            int longestPrompt = 0;
+            for (String prompt : prompts) {
+                Objects.requireNonNull(prompt, "prompts: a null prompt");
+                String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
+                Request r = request(text, options);
+                requests.add(r);
+                pages += KvPagePool.pagesFor(r.prompt().length + r.maxTokens());
+                longestPrompt = Math.max(longestPrompt, r.prompt().length);
             }
-        }
+            List<Sequence> sequences = new ArrayList<>(requests.size());
+            try (KvPagePool pool = newPagePool(pages);
+                 Session session = qwen2.newBatchSession(requests.size(), longestPrompt)) {
+                BatchEngine engine = new BatchEngine(session, config.vocabSize());
+                try {
+                    for (Request r : requests) {
+                        Sequence s = sequence(r, pool.newCache(r.prompt().length + r.maxTokens()), seed, text -> { });
+                        sequences.add(s);
+                        engine.prefill(s);
+                        engine.join(s);
+                    }
+                    engine.run(() -> closed);
+                    return sequences.stream().map(Sequence::result).toList();
+                } finally {
+                    sequences.forEach(Sequence::release);
+                }
+            }
+        });
     }
 
     /**
@@ -207,35 +271,36 @@ public final class Model implements AutoCloseable {
     public SelfConsistencyResult selfConsistency(String prompt, GenerationOptions options) {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(options, "options");
-        String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-        Request r = request(text, options);
-        checkOpen();
-        int n = options.samples();
-        long seed = options.seed();
-        int capacity = r.prompt().length + r.maxTokens();
-        // The prompt's full pages once, then each sample's own: its copy of the partial page and what it adds.
-        int shared = r.prompt().length / KvCacheLayer.PAGE;
-        int pages = shared + n * (KvPagePool.pagesFor(capacity) - shared);
-        List<Sequence> samples = new ArrayList<>(n);
-        try (KvPagePool pool = newPagePool(pages); Session session = qwen2.newBatchSession(n, r.prompt().length)) {
-            BatchEngine engine = new BatchEngine(session, config.vocabSize());
-            try {
-                Sequence first = sequence(r, pool.newCache(capacity), seed, t -> { });
-                samples.add(first);
-                engine.prefill(first);
-                for (int i = 1; i < n; i++) {
-                    Sequence s = sequence(r, first.cache.fork(capacity), seed + i, t -> { });
-                    samples.add(s);
-                    engine.fork(first, s);
+        return entered(() -> {
+            String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
+            Request r = request(text, options);
+            int n = options.samples();
+            long seed = options.seed();
+            int capacity = r.prompt().length + r.maxTokens();
+            // The prompt's full pages once, then each sample's own: its copy of the partial page and what it adds.
+            int shared = r.prompt().length / KvCacheLayer.PAGE;
+            int pages = shared + n * (KvPagePool.pagesFor(capacity) - shared);
+            List<Sequence> samples = new ArrayList<>(n);
+            try (KvPagePool pool = newPagePool(pages); Session session = qwen2.newBatchSession(n, r.prompt().length)) {
+                BatchEngine engine = new BatchEngine(session, config.vocabSize());
+                try {
+                    Sequence first = sequence(r, pool.newCache(capacity), seed, t -> { });
+                    samples.add(first);
+                    engine.prefill(first);
+                    for (int i = 1; i < n; i++) {
+                        Sequence s = sequence(r, first.cache.fork(capacity), seed + i, t -> { });
+                        samples.add(s);
+                        engine.fork(first, s);
+                    }
+                    samples.forEach(engine::join);
+                    engine.run(() -> closed);
+                    List<GenerationResult> results = samples.stream().map(Sequence::result).toList();
+                    return SelfConsistencyResult.vote(results, options.answerExtractor(), pool.peakBytes());
+                } finally {
+                    samples.forEach(Sequence::release);
                 }
-                samples.forEach(engine::join);
-                engine.run();
-                List<GenerationResult> results = samples.stream().map(Sequence::result).toList();
-                return SelfConsistencyResult.vote(results, options.answerExtractor(), pool.peakBytes());
-            } finally {
-                samples.forEach(Sequence::release);
             }
-        }
+        });
     }
 
     /**
@@ -300,13 +365,23 @@ public final class Model implements AutoCloseable {
         return options;
     }
 
-    /** Frees the sessions, the worker threads and the mapped files. Call after the last generation returned. */
+    /**
+     * Frees the sessions, the worker threads and the mapped files; later calls to generate or chat throw
+     * {@link IllegalStateException}. Generations still running end at their next token with an
+     * {@code IllegalStateException} ("model closed"), and the last of them frees the resources on its way out.
+     */
     @Override
     public void close() {
-        if (closed) {
+        closed = true;
+        if (running.get() == 0) {
+            free();
+        }
+    }
+
+    private void free() {
+        if (!freed.compareAndSet(false, true)) {
             return;
         }
-        closed = true;
         for (Session s; (s = idleSessions.poll()) != null; ) {
             s.close();
         }
@@ -320,34 +395,37 @@ public final class Model implements AutoCloseable {
      * dropped in between). Nothing is sampled or streamed.
      */
     public DepthSpeed decodeSpeedAfter(int[] context, int tokens, int runs) {
-        if (closed) {
-            throw new IllegalStateException("model is closed");
-        }
         if (context.length == 0 || tokens < 1 || runs < 1) {
             throw new IllegalArgumentException("need a context, tokens >= 1 and runs >= 1");
         }
         if ((long) context.length + tokens > contextLength) {
             throw new ContextLengthExceededException(context.length, tokens, contextLength);
         }
-        Session session = acquireSession();
+        enter();
         try {
-            long start = System.nanoTime();
-            float[] logits = session.prefill(context, context.length);
-            double prefill = context.length / Math.max((System.nanoTime() - start) / 1e9, 1e-9);
-            int first = argmax(logits);
-            double[] decode = new double[runs];
-            for (int run = 0; run < runs; run++) {
-                session.rewind(context.length);
-                int next = first;
-                long begin = System.nanoTime();
-                for (int i = 0; i < tokens; i++) {
-                    next = argmax(session.decode(next));
+            checkpoint.checkUnchanged();
+            Session session = acquireSession();
+            try {
+                long start = System.nanoTime();
+                float[] logits = session.prefill(context, context.length);
+                double prefill = context.length / Math.max((System.nanoTime() - start) / 1e9, 1e-9);
+                int first = argmax(logits);
+                double[] decode = new double[runs];
+                for (int run = 0; run < runs; run++) {
+                    session.rewind(context.length);
+                    int next = first;
+                    long begin = System.nanoTime();
+                    for (int i = 0; i < tokens; i++) {
+                        next = argmax(session.decode(next));
+                    }
+                    decode[run] = tokens / Math.max((System.nanoTime() - begin) / 1e9, 1e-9);
                 }
-                decode[run] = tokens / Math.max((System.nanoTime() - begin) / 1e9, 1e-9);
+                return new DepthSpeed(context.length, prefill, decode);
+            } finally {
+                releaseSession(session);
             }
-            return new DepthSpeed(context.length, prefill, decode);
         } finally {
-            releaseSession(session);
+            exit();
         }
     }
 
@@ -359,6 +437,21 @@ public final class Model implements AutoCloseable {
             }
         }
         return best;
+    }
+
+    /** Registers a generation; after close() none may start. */
+    private void enter() {
+        running.incrementAndGet();
+        if (closed) {
+            exit();
+            throw new IllegalStateException("model is closed");
+        }
+    }
+
+    private void exit() {
+        if (running.decrementAndGet() == 0 && closed) {
+            free();
+        }
     }
 
     // --- generation -------------------------------------------------------------------------------------------
@@ -406,24 +499,30 @@ public final class Model implements AutoCloseable {
     }
 
     private GenerationResult run(String text, GenerationOptions options, GenerationListener listener) {
-        checkOpen();
-        Request r = request(text, options);
-        Session session = acquireSession();
-        try {
-            Sequence s = sequence(r, session.cache, options.seed(), listener);
-            BatchEngine engine = new BatchEngine(session, config.vocabSize());
-            engine.prefill(s);
-            engine.join(s);
-            engine.run();
-            return s.result();
-        } finally {
-            releaseSession(session);
-        }
+        return entered(() -> {
+            Request r = request(text, options);
+            Session session = acquireSession();
+            try {
+                Sequence s = sequence(r, session.cache, options.seed(), listener);
+                BatchEngine engine = new BatchEngine(session, config.vocabSize());
+                engine.prefill(s);
+                engine.join(s);
+                engine.run(() -> closed);
+                return s.result();
+            } finally {
+                releaseSession(session);
+            }
+        });
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("model is closed");
+    /** Runs {@code generation} registered as running, after checking that the weights files are unchanged. */
+    private <T> T entered(Supplier<T> generation) {
+        enter();
+        try {
+            checkpoint.checkUnchanged();
+            return generation.get();
+        } finally {
+            exit();
         }
     }
 

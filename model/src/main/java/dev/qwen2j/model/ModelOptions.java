@@ -9,8 +9,9 @@ import dev.qwen2j.tensor.VectorBits;
  * uses all physical cores, the model's own context length capped at {@value #DEFAULT_MAX_CONTEXT}, an F32 cache
  * and the platform's preferred vector width.
  *
- * @param threads       worker threads for the kernels; {@code 0} = physical cores
- * @param contextLength positions each session's KV cache holds; {@code 0} = min(max_position_embeddings, 32768)
+ * @param threads       worker threads for the kernels; {@code 0} = physical cores; at most {@link #maxThreads()}
+ * @param contextLength positions each session's KV cache holds; {@code 0} = min(max_position_embeddings, 32768);
+ *                      {@link Model#load} refuses one whose KV cache would not fit in memory
  * @param kvCacheType   {@link DType#F32} (exact), {@link DType#BF16} (half the memory) or {@link DType#I8} (a quarter,
  *                      plus one F32 scale per head and position)
  * @param vectorBits    128, 256 or 512 to force the Vector API kernels' width; {@code 0} = the one
@@ -22,8 +23,10 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
     public static final int DEFAULT_MAX_CONTEXT = 32768;
 
     public ModelOptions {
-        if (threads < 0) {
-            throw new IllegalArgumentException("threads must be >= 0 (0 = physical cores), got " + threads);
+        if (threads < 0 || threads > maxThreads()) {
+            throw new IllegalArgumentException("threads must be in [0, " + maxThreads() + "] (0 = physical cores; at most "
+                    + THREADS_PER_CORE + " × the " + Runtime.getRuntime().availableProcessors()
+                    + " available cores), got " + threads);
         }
         if (contextLength < 0) {
             throw new IllegalArgumentException("contextLength must be >= 0 (0 = model default), got " + contextLength);
@@ -32,6 +35,17 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
             throw new IllegalArgumentException("kvCacheType must be F32, BF16 or I8, got " + kvCacheType);
         }
         VectorBits.check(vectorBits, "vectorBits");
+    }
+
+    /**
+     * {@code threads} may be at most this many times the available cores: more only adds hand-off cost, and a
+     * mistyped huge count would otherwise start threads until the OS refuses.
+     */
+    public static final int THREADS_PER_CORE = 4;
+
+    /** The largest {@code threads} accepted on this machine. */
+    public static int maxThreads() {
+        return THREADS_PER_CORE * Runtime.getRuntime().availableProcessors();
     }
 
     /** Physical cores, the model's context (at most 32768), F32 cache. */

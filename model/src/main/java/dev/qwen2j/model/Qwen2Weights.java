@@ -71,6 +71,7 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
             layers.add(new Layer(inputNorm, qkv, outputProjection, postAttentionNorm, gateUp, down));
         }
         Tensor norm = views.vector("model.norm.weight", hidden);
+        refuseUnusedLayers(checkpoint, config.numHiddenLayers());
 
         Tensor lmHeadMatrix = config.tieWordEmbeddings()
                 ? embedTokens
@@ -80,6 +81,31 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
         long bytesPerToken = views.bytes - (config.tieWordEmbeddings() ? 0 : bytes(embedTokens));
         LinearWeights lmHead = backend.linear(List.of(lmHeadMatrix), null);
         return new Qwen2Weights(embedTokens, List.copyOf(layers), norm, lmHead, bytesPerToken);
+    }
+
+    /**
+     * transformers loads a checkpoint with more layers than num_hidden_layers and only warns about the unused
+     * weights; a runtime that silently computes a truncated model gives plausible wrong text, so this is an error.
+     */
+    private static void refuseUnusedLayers(Checkpoint checkpoint, int layers) throws IOException {
+        int highest = -1;
+        String prefix = "model.layers.";
+        for (MappedTensor t : checkpoint.tensors()) {
+            String name = t.name();
+            int dot = name.indexOf('.', prefix.length());
+            if (name.startsWith(prefix) && dot > prefix.length()) {
+                try {
+                    highest = Math.max(highest, Integer.parseInt(name, prefix.length(), dot, 10));
+                } catch (NumberFormatException e) {
+                    // not a numbered layer; an unknown name is not ours to judge
+                }
+            }
+        }
+        if (highest >= layers) {
+            throw new IOException("config.json: num_hidden_layers is " + layers + " but " + checkpoint.path()
+                    + " has " + (highest + 1) + " layers (model.layers.0 .. model.layers." + highest
+                    + "); qwen2j does not run a model with its last layers left out");
+        }
     }
 
     private static long bytes(Tensor t) {

@@ -94,7 +94,7 @@ final class Sequence implements ReasoningSplitter.Sink {
         } else {
             decodeSteps++;
         }
-        if (listener.isCancelled()) {
+        if (listener.isCancelled() || Thread.currentThread().isInterrupted()) {
             finish(FinishReason.CANCELLED);
             return;
         }

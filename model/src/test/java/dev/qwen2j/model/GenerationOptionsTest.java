@@ -121,6 +121,35 @@ class GenerationOptionsTest {
         assertField("stopTokenIds", () -> GenerationOptions.builder().stopTokenIds(-3));
     }
 
+    @Test
+    void valuesBeyondFloatRangeFailInTheBuilderWithTheRange() {
+        // Valid as doubles, but 0 or infinite as the floats the sampler uses: they must fail here, naming the
+        // option, not later as if generation_config.json were wrong.
+        assertField("temperature", () -> GenerationOptions.builder().temperature(1e39));
+        assertField("topP", () -> GenerationOptions.builder().topP(1e-50));
+        assertField("repetitionPenalty", () -> GenerationOptions.builder().repetitionPenalty(1e308));
+        assertField("repetitionPenalty", () -> GenerationOptions.builder().repetitionPenalty(1e-50));
+        assertField("presencePenalty", () -> GenerationOptions.builder().presencePenalty(-1e39));
+        assertField("frequencyPenalty", () -> GenerationOptions.builder().frequencyPenalty(1e39));
+        var error = assertThrows(IllegalArgumentException.class, () -> GenerationOptions.builder().temperature(1e39));
+        assertTrue(error.getMessage().contains("[0, " + Float.MAX_VALUE + "]"), error.getMessage());
+        // The edges themselves are accepted and reach the sampler intact.
+        GenerationOptions edges = GenerationOptions.builder().temperature(Float.MAX_VALUE).topP(Float.MIN_VALUE)
+                .repetitionPenalty(Float.MIN_VALUE).build();
+        assertEquals(Float.MIN_VALUE, edges.samplingParams(QWEN25).topP());
+    }
+
+    @Test
+    void threadsAreBoundedByTheCores() {
+        int max = ModelOptions.maxThreads();
+        assertEquals(ModelOptions.THREADS_PER_CORE * Runtime.getRuntime().availableProcessors(), max);
+        assertEquals(max, ModelOptions.builder().threads(max).build().threads());
+        for (int threads : new int[] {max + 1, 50_000, Integer.MAX_VALUE, -1}) {
+            var error = assertThrows(IllegalArgumentException.class, () -> ModelOptions.builder().threads(threads).build());
+            assertTrue(error.getMessage().startsWith("threads must be in [0, " + max + "]"), error.getMessage());
+        }
+    }
+
     private static void assertField(String field, Executable executable) {
         var error = assertThrows(IllegalArgumentException.class, executable);
         assertTrue(error.getMessage().startsWith(field + " "), error.getMessage());

@@ -27,7 +27,7 @@ public record GenerationDefaults(Double temperature, Double topP, Integer topK, 
     /** Reads {@code folder/generation_config.json}; a missing file gives {@link #none()}. */
     public static GenerationDefaults load(Path folder) throws IOException {
         Path file = folder.resolve(FILE);
-        if (!Files.exists(file)) {
+        if (Files.notExists(file)) { // an unreadable folder must fail on the read, not pass as "no file"
             return none();
         }
         JsonFields json = JsonFields.read(file);

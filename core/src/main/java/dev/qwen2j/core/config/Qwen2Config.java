@@ -26,6 +26,8 @@ public record Qwen2Config(int hiddenSize, int intermediateSize, int numHiddenLay
     public static final String FILE = "config.json";
     /** The {@code model_type} values qwen2j runs. */
     public static final List<String> SUPPORTED_MODEL_TYPES = List.of("qwen2");
+    /** The only {@code hidden_act} the forward pass computes (SwiGLU with SiLU). */
+    public static final String SUPPORTED_ACTIVATION = "silu";
 
     /** @throws IllegalArgumentException naming the config.json field that is out of range */
     public Qwen2Config {
@@ -83,7 +85,8 @@ public record Qwen2Config(int hiddenSize, int intermediateSize, int numHiddenLay
      */
     public static Qwen2Config load(Path folder) throws IOException {
         Path file = folder.resolve(FILE);
-        if (!java.nio.file.Files.exists(file)) {
+        // notExists, not !exists: a folder the user may not read is "permission denied" (from the read), not "missing"
+        if (java.nio.file.Files.notExists(file)) {
             throw new ConfigException(file + ": missing (is " + folder + " a Hugging Face model folder?)");
         }
         JsonFields json = JsonFields.read(file);
@@ -91,6 +94,11 @@ public record Qwen2Config(int hiddenSize, int intermediateSize, int numHiddenLay
         if (modelType == null || !SUPPORTED_MODEL_TYPES.contains(modelType)) {
             throw json.error("model_type", (modelType == null ? "missing" : "'" + modelType + "' is not supported")
                     + "; qwen2j runs Qwen2-family models, model_type " + SUPPORTED_MODEL_TYPES);
+        }
+        String activation = json.optionalString("hidden_act", SUPPORTED_ACTIVATION);
+        if (!SUPPORTED_ACTIVATION.equals(activation)) {
+            throw json.error("hidden_act", "'" + activation + "' is not supported; qwen2j runs the Qwen2 MLP with '"
+                    + SUPPORTED_ACTIVATION + "' (transformers' default)");
         }
         int hiddenSize = json.requiredInt("hidden_size");
         int heads = json.requiredInt("num_attention_heads");

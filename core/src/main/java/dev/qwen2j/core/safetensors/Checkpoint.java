@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -30,6 +32,11 @@ import java.util.TreeMap;
  * Each file is mapped once into a shared {@link Arena} (so any thread may read the tensors) and every
  * header is validated before a single tensor is sliced: opening reads only the headers, never the weights.
  * {@link #close()} unmaps everything; a tensor used afterwards throws {@link IllegalStateException}.
+ *
+ * <p>A mapped file must not change while it is mapped: reading a page of a file truncated underneath the mapping
+ * kills the JVM (SIGBUS), which no Java code can catch. {@link #checkUnchanged()} compares every file's size,
+ * modification time and identity (inode) with what they were when mapped, so callers can refuse to compute
+ * from a file that changed between two uses; a change in the middle of a use remains a hazard.
  */
 public final class Checkpoint implements AutoCloseable {
 
@@ -42,13 +49,45 @@ public final class Checkpoint implements AutoCloseable {
     private final Arena arena;
     private final Map<String, MappedTensor> tensors;
     private final Map<String, String> metadata;
+    private final List<FileStamp> stamps;
     private volatile boolean closed;
 
-    private Checkpoint(Path path, Arena arena, Map<String, MappedTensor> tensors, Map<String, String> metadata) {
+    private Checkpoint(Path path, Arena arena, Map<String, MappedTensor> tensors, Map<String, String> metadata,
+                       List<FileStamp> stamps) {
         this.path = path;
         this.arena = arena;
         this.tensors = Collections.unmodifiableMap(tensors);
         this.metadata = Map.copyOf(metadata);
+        this.stamps = List.copyOf(stamps);
+    }
+
+    /** A mapped file as it was when mapped: size, modification time and identity (the inode on Unix). */
+    private record FileStamp(Path file, long size, FileTime modified, Object key) {
+
+        static FileStamp of(Path file) throws IOException {
+            BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
+            return new FileStamp(file, now.size(), now.lastModifiedTime(), now.fileKey());
+        }
+
+        /** What changed since, or null when nothing did. */
+        String change() {
+            FileStamp now;
+            try {
+                now = of(file);
+            } catch (IOException e) {
+                return "cannot be read any more (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+            }
+            if (now.size != size) {
+                return "its size changed from " + size + " to " + now.size + " bytes";
+            }
+            if (key != null && !key.equals(now.key)) {
+                return "it was replaced by another file";
+            }
+            if (!now.modified.equals(modified)) {
+                return "it was modified (at " + now.modified + ")";
+            }
+            return null;
+        }
     }
 
     /**
@@ -58,6 +97,19 @@ public final class Checkpoint implements AutoCloseable {
      * @throws NoSuchFileException        when the path does not exist
      */
     public static Checkpoint open(Path fileOrFolder) throws IOException {
+        // A pending interrupt would close the file channel before it maps (ClosedByInterruptException): open
+        // despite it, and leave it set for the caller.
+        boolean interrupted = Thread.interrupted();
+        try {
+            return openPath(fileOrFolder);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static Checkpoint openPath(Path fileOrFolder) throws IOException {
         if (Files.isDirectory(fileOrFolder)) {
             // transformers' order: model.safetensors wins over an index
             Path single = fileOrFolder.resolve(SINGLE_FILE);
@@ -121,7 +173,9 @@ public final class Checkpoint implements AutoCloseable {
         try {
             Map<String, MappedTensor> tensors = new TreeMap<>();
             Map<String, String> metadata = new TreeMap<>();
+            List<FileStamp> stamps = new ArrayList<>();
             for (Path file : files) {
+                stamps.add(FileStamp.of(file));
                 MemorySegment mapped = map(file, arena);
                 SafetensorsHeader header = SafetensorsHeader.parse(file, mapped);
                 for (SafetensorsHeader.Entry entry : header.entries()) {
@@ -142,7 +196,7 @@ public final class Checkpoint implements AutoCloseable {
                 }
                 header.metadata().forEach(metadata::putIfAbsent);
             }
-            return new Checkpoint(path, arena, tensors, metadata);
+            return new Checkpoint(path, arena, tensors, metadata, stamps);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
@@ -193,6 +247,22 @@ public final class Checkpoint implements AutoCloseable {
     /** The file or folder this checkpoint was opened from. */
     public Path path() {
         return path;
+    }
+
+    /**
+     * Checks that no mapped file changed on disk since it was mapped (size, modification time, identity).
+     *
+     * @throws IllegalStateException naming the file and what changed; the checkpoint must be opened again
+     */
+    public void checkUnchanged() {
+        checkOpen();
+        for (FileStamp stamp : stamps) {
+            String change = stamp.change();
+            if (change != null) {
+                throw new IllegalStateException(stamp.file() + ": changed on disk since it was mapped (" + change
+                        + "); load the model again to use the new file");
+            }
+        }
     }
 
     /** Unmaps every file. Idempotent. Tensors handed out before become unusable (IllegalStateException). */

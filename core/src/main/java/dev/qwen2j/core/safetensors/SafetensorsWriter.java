@@ -122,6 +122,7 @@ public final class SafetensorsWriter {
             if (Files.getFileStore(temp).supportsFileAttributeView("posix")) {
                 Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
             }
+            requireSpace(target, temp, head.remaining() + dataSize);
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 while (head.hasRemaining()) {
                     channel.write(head);
@@ -130,6 +131,10 @@ public final class SafetensorsWriter {
                     // shared: generators may fill one tensor from several threads
                     try (Arena arena = Arena.ofShared()) {
                         layout.fill(channel.map(FileChannel.MapMode.READ_WRITE, layout.header().length, dataSize, arena));
+                    } catch (InternalError e) {
+                        // A mapped page the file system cannot back (disk filled up meanwhile) faults as an Error.
+                        throw new IOException(target + ": writing failed, most likely because the disk is full ("
+                                + e.getMessage() + ")", e);
                     }
                 }
             }
@@ -137,6 +142,17 @@ public final class SafetensorsWriter {
         } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(temp);
             throw e;
+        }
+    }
+
+    /**
+     * Fails before writing when the file system has less room than the file needs: the data goes through a
+     * mapping, and a full disk under a mapping is a fault, not an {@code IOException}.
+     */
+    private static void requireSpace(Path target, Path temp, long bytes) throws IOException {
+        long usable = Files.getFileStore(temp).getUsableSpace();
+        if (usable < bytes) {
+            throw new IOException(target + ": not enough disk space: " + bytes + " bytes needed, " + usable + " free");
         }
     }
 

@@ -139,6 +139,28 @@ class Qwen2ConfigTest {
     }
 
     @Test
+    void refusesActivationsOtherThanSilu() throws IOException {
+        rejects(with("hidden_act", "\"gelu\""), "hidden_act", "'gelu'", "silu");
+        rejects(with("hidden_act", "3"), "hidden_act", "string");
+        assertEquals(896, load(QWEN25_05B.replace("\"hidden_act\": \"silu\",", "")).hiddenSize(), "absent = silu");
+    }
+
+    @Test
+    void anUnreadableFolderIsPermissionDeniedNotMissing() throws IOException {
+        // root reads every folder whatever its mode, so this can only be seen as another user
+        org.junit.jupiter.api.Assumptions.assumeFalse("root".equals(System.getProperty("user.name")),
+                "running as root: permissions are not enforced");
+        load(QWEN25_05B);
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+        Files.setPosixFilePermissions(dir, java.util.Set.of());
+        try {
+            assertThrows(java.nio.file.AccessDeniedException.class, () -> Qwen2Config.load(dir));
+        } finally {
+            Files.setPosixFilePermissions(dir, mode);
+        }
+    }
+
+    @Test
     void refusesHeadsThatDoNotDivide() throws IOException {
         rejects(with("num_attention_heads", "15"), "num_attention_heads", "hidden_size 896");
         rejects(with("num_key_value_heads", "3"), "num_key_value_heads", "num_attention_heads 14");

@@ -183,4 +183,67 @@ class CheckpointTest {
             assertFalse(checkpoint.find("w").isEmpty(), "the old file is intact");
         }
     }
+
+    @Test
+    void checkUnchangedNamesAFileTruncatedOrReplacedSinceMapping() throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafetensorsWriter.write(file, List.of(TensorData.ofFloats("w", new long[] {4}, new float[] {1, 2, 3, 4})));
+        try (Checkpoint checkpoint = Checkpoint.open(file)) {
+            checkpoint.checkUnchanged();
+            try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.truncate(channel.size() - 4);
+            }
+            var error = assertThrows(IllegalStateException.class, checkpoint::checkUnchanged);
+            assertTrue(error.getMessage().startsWith(file + ": changed on disk"), error.getMessage());
+        }
+        SafetensorsWriter.write(file, List.of(TensorData.ofFloats("w", new long[] {4}, new float[] {1, 2, 3, 4})));
+        try (Checkpoint checkpoint = Checkpoint.open(file)) {
+            Path copy = dir.resolve("copy");
+            Files.copy(file, copy);
+            Files.move(copy, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            var error = assertThrows(IllegalStateException.class, checkpoint::checkUnchanged);
+            assertTrue(error.getMessage().contains("replaced") || error.getMessage().contains("modified"),
+                    error.getMessage());
+        }
+    }
+
+    @Test
+    void opensOnAnInterruptedThreadAndLeavesTheFlagSet() throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafetensorsWriter.write(file, List.of(TensorData.ofFloats("w", new long[] {2}, new float[] {4, 5})));
+        Thread.currentThread().interrupt();
+        try (Checkpoint checkpoint = Checkpoint.open(file)) {
+            assertTrue(Thread.interrupted());
+            assertEquals(5f, checkpoint.tensor("w").data().get(F32, 4));
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
+    void aFileLargerThanTheFreeDiskSpaceFailsBeforeWritingAndLeavesNothing() throws IOException {
+        Path file = dir.resolve("huge.safetensors");
+        long rows = 1L << 40; // 4 TiB of F32: more than any test machine's disk has free
+        var huge = new TensorData("w", DType.F32, new long[] {rows, 1}, target -> { throw new AssertionError("written"); });
+        var error = assertThrows(IOException.class, () -> SafetensorsWriter.write(file, List.of(huge)));
+        assertTrue(error.getMessage().startsWith(file + ": not enough disk space"), error.getMessage());
+        try (var entries = Files.list(dir)) {
+            assertEquals(List.of(), entries.toList(), "no temporary file may remain");
+        }
+    }
+
+    @Test
+    void aFaultWhileFillingTheMappingBecomesAnIoExceptionAndLeavesNothing() throws IOException {
+        Path file = dir.resolve("faulty.safetensors");
+        // what the JVM throws when a page of the mapping cannot be backed (the disk filled up meanwhile)
+        var faulty = new TensorData("w", DType.F32, new long[] {4}, target -> {
+            throw new InternalError("a fault occurred in an unsafe memory access operation");
+        });
+        var error = assertThrows(IOException.class, () -> SafetensorsWriter.write(file, List.of(faulty)));
+        assertTrue(error.getMessage().startsWith(file + ": writing failed") && error.getMessage().contains("disk is full"),
+                error.getMessage());
+        try (var entries = Files.list(dir)) {
+            assertEquals(List.of(), entries.toList(), "no temporary file may remain");
+        }
+    }
 }

@@ -1,0 +1,43 @@
+package dev.qwen2j.cuda;
+
+/** Grid and block sizes of one kernel launch, plus its dynamic shared memory in bytes. */
+public record Launch(int gridX, int gridY, int blockX, int sharedBytes) {
+
+    static final int WARP = 32;
+    /** Rows per block of the matvec kernels: one warp each, 8 warps. */
+    static final int MATVEC_ROWS_PER_BLOCK = 8;
+
+    /** {@code rms_norm}: a block of 256 per token. */
+    public static Launch rmsNorm(int tokens) {
+        return new Launch(tokens, 1, 256, 0);
+    }
+
+    /** {@code rope}: a block per (token, head), half a head of threads. */
+    public static Launch rope(int tokens, int heads, int headDim) {
+        return new Launch(tokens, heads, headDim / 2, 0);
+    }
+
+    /** {@code swiglu}, {@code add}: a thread per element. */
+    public static Launch elementwise(int n) {
+        return new Launch((n + 255) / 256, 1, 256, 0);
+    }
+
+    /** {@code matvec_bf16}, {@code matvec_int8}: a warp per row. */
+    public static Launch matvec(int rows) {
+        return new Launch((rows + MATVEC_ROWS_PER_BLOCK - 1) / MATVEC_ROWS_PER_BLOCK, 1, MATVEC_ROWS_PER_BLOCK * WARP, 0);
+    }
+
+    /** {@code attention_decode}: a block per query head, the scores of {@code positions} in shared memory. */
+    public static Launch attentionDecode(int heads, int positions) {
+        return new Launch(heads, 1, 256, positions * Float.BYTES);
+    }
+
+    /** {@code argmax}: one block of 1024. */
+    public static Launch argmax() {
+        return new Launch(1, 1, 1024, 0);
+    }
+
+    /** The kernels {@code qwen2j.ptx} must define. */
+    public static final java.util.List<String> KERNELS = java.util.List.of("rms_norm", "rope", "swiglu", "add",
+            "embed_bf16", "matvec_bf16", "matvec_int8", "store_kv", "attention_decode", "argmax");
+}
