@@ -7,6 +7,7 @@ import dev.qwen2j.model.DepthSpeed;
 import dev.qwen2j.model.GenerationOptions;
 import dev.qwen2j.model.GenerationResult;
 import dev.qwen2j.model.Model;
+import dev.qwen2j.model.SelfConsistencyResult;
 import dev.qwen2j.tensor.CpuBackend;
 import dev.qwen2j.tensor.MemoryBandwidth;
 import java.io.IOException;
@@ -59,6 +60,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "Measured runs (default ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--batch", paramLabel = "N",
+            description = "Also decode N sequences of the prompt in one batch: adds \"batch\" and \"batch_decode_tok_s\".")
+    Integer batch;
+
     @Mixin
     CommandErrors.Verbosity verbosity;
 
@@ -76,6 +81,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (context < 0) {
             throw new IllegalArgumentException("--context must be >= 0, got " + context);
+        }
+        if (batch != null && batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }
         source.checkThreads();
         // Checked against the model's limit before loading: a too long prompt would otherwise tokenize and
@@ -137,6 +145,10 @@ final class BenchCommand implements Callable<Integer> {
             weightBytes = model.weightBytes();
             line.put("prefill_tok_s", round(prefillTokS, 1));
             line.put("decode_tok_s", round(decodeTokS, 2));
+            if (batch != null) {
+                line.put("batch", batch);
+                line.put("batch_decode_tok_s", round(batchDecodeTokensPerSecond(model, context > 0 ? context : promptTokens, err), 2));
+            }
             line.put("weight_bytes", weightBytes);
             line.put("kv_bytes", model.kvCacheBytes());
             line.put("peak_rss_mb", peakRssMegabytes()); // before the bandwidth buffer raises it
@@ -153,6 +165,32 @@ final class BenchCommand implements Callable<Integer> {
         out.println(new ObjectMapper().writeValueAsString(line));
         out.flush();
         return 0;
+    }
+
+    /**
+     * Decode tokens per second of all {@link #batch} sequences together after a prompt of {@code contextTokens}, median
+     * of the runs: the prompt is prefilled once and the sequences decode greedily from it in one batch (self-consistency
+     * with {@code batch} samples). Each sequence's rate is its tokens over the batch's decode time (they all decode the
+     * full length), so the rates add up.
+     */
+    private double batchDecodeTokensPerSecond(Model model, int contextTokens, PrintWriter err) {
+        String prompt = promptOf(model.tokenizer(), contextTokens);
+        GenerationOptions options = GenerationOptions.builder().chat(false).temperature(0).maxTokens(genTokens)
+                .stopTokenIds(Integer.MAX_VALUE).samples(batch).build();
+        for (int i = 0; i < warmup; i++) {
+            model.selfConsistency(prompt, options);
+        }
+        double[] rates = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            SelfConsistencyResult r = model.selfConsistency(prompt, options);
+            for (GenerationResult sample : r.samples()) {
+                rates[i] += sample.decodeTokensPerSecond();
+            }
+            err.printf(Locale.ROOT, "bench: batch %d run %d/%d decode %.2f tok/s, KV %.1f MB%n", batch, i + 1, runs,
+                    rates[i], r.kvCacheBytes() / 1e6);
+            err.flush();
+        }
+        return median(rates);
     }
 
     /**

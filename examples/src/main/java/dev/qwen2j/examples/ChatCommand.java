@@ -1,6 +1,5 @@
 package dev.qwen2j.examples;
 
-import dev.qwen2j.core.chat.ChatTemplate;
 import dev.qwen2j.model.ContextLengthExceededException;
 import dev.qwen2j.model.GenerationListener;
 import dev.qwen2j.model.GenerationOptions;
@@ -13,7 +12,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,10 +51,10 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        GenerationOptions options = sampling.toBuilder().build();
+        GenerationOptions options = sampling.build(sampling.toBuilder());
+        boolean showThinking = sampling.thinkingShown();
         boolean colour = !plain && System.console() != null && System.getenv("NO_COLOR") == null;
         try (Model model = source.load(0, err)) {
-            ChatTemplate template = ChatTemplate.load(source.folder);
             List<Message> conversation = new ArrayList<>();
             if (options.systemPrompt() != null) {
                 conversation.add(Message.system(options.systemPrompt()));
@@ -85,48 +83,52 @@ final class ChatCommand implements Callable<Integer> {
                     continue;
                 }
                 conversation.add(Message.user(line));
-                Display display = new Display(out, colour);
-                ReasoningSplitter splitter = new ReasoningSplitter(promptOpensReasoning(template, conversation), display);
-                GenerationListener listener = splitter::accept;
+                Display display = new Display(out, colour, showThinking);
                 GenerationResult result;
                 try {
-                    result = model.chat(conversation, options, listener);
+                    result = model.chat(conversation, options, display);
                 } catch (ContextLengthExceededException e) {
                     conversation.removeLast();
                     out.println("(" + e.getMessage() + "; /reset to start over)");
                     continue;
                 }
-                splitter.finish();
                 display.end();
                 err.println(GenerateCommand.statistics(result, source.loadMillis));
                 err.flush();
-                String reasoning = splitter.reasoning();
-                conversation.add(Message.assistant(splitter.answer(), reasoning.isEmpty() ? null : reasoning));
+                String reasoning = result.reasoning();
+                conversation.add(Message.assistant(result.answer(), reasoning.isEmpty() ? null : reasoning));
             }
         }
     }
 
-    /** True when the rendered generation prompt already opens the reasoning (DeepSeek-R1-Distill, QwQ). */
-    private static boolean promptOpensReasoning(ChatTemplate template, List<Message> conversation) {
-        List<Map<String, Object>> maps = conversation.stream().map(Message::toTemplateMap).toList();
-        String prompt = template.render(maps, null, true, null).stripTrailing();
-        return prompt.endsWith("<think>") || prompt.endsWith("<|begin_of_thought|>");
-    }
-
-    /** Prints reasoning dimmed (or marked) and the answer plainly. */
-    private static final class Display implements ReasoningSplitter.Sink {
+    /** Prints reasoning dimmed (or marked, or not at all) and the answer plainly. */
+    private static final class Display implements GenerationListener {
         private final PrintWriter out;
         private final boolean colour;
+        private final boolean showThinking;
         private boolean inReasoning;
         private boolean atLineStart = true;
 
-        Display(PrintWriter out, boolean colour) {
+        Display(PrintWriter out, boolean colour, boolean showThinking) {
             this.out = out;
             this.colour = colour;
+            this.showThinking = showThinking;
         }
 
         @Override
-        public void reasoning(String text) {
+        public void onText(String text) {
+        }
+
+        @Override
+        public void onChannelText(Channel channel, String text) {
+            if (channel == Channel.ANSWER) {
+                answer(text);
+            } else if (showThinking) {
+                reasoning(text);
+            }
+        }
+
+        private void reasoning(String text) {
             if (!inReasoning) {
                 out.print(colour ? DIM : "[thinking]\n");
                 inReasoning = true;
@@ -134,8 +136,7 @@ final class ChatCommand implements Callable<Integer> {
             print(text);
         }
 
-        @Override
-        public void answer(String text) {
+        private void answer(String text) {
             leaveReasoning();
             print(text);
         }

@@ -32,6 +32,37 @@ final class SamplingOptions {
     @Option(names = "--system", paramLabel = "TEXT", description = "A system prompt.")
     String system;
 
+    @Option(names = "--thinking-budget", paramLabel = "N",
+            description = "Close the thinking after N tokens and let the model answer.")
+    Integer thinkingBudget;
+
+    @Option(names = "--min-thinking", paramLabel = "N",
+            description = "Think at least N tokens: an earlier end of thinking becomes \"Wait\".")
+    Integer minThinking;
+
+    @Option(names = "--show-thinking", description = "Print the thinking (the default).")
+    boolean showThinking;
+
+    @Option(names = "--hide-thinking", description = "Print only the answer, not the thinking.")
+    boolean hideThinking;
+
+    /** False when --hide-thinking was given; both flags at once are an error. */
+    boolean thinkingShown() {
+        if (showThinking && hideThinking) {
+            throw new IllegalArgumentException("--show-thinking and --hide-thinking exclude each other");
+        }
+        return !hideThinking;
+    }
+
+    /** {@code b} built; a minimum thinking above the budget fails naming both flags. */
+    GenerationOptions build(GenerationOptions.Builder b) {
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--min-thinking / --thinking-budget: " + e.getMessage(), e);
+        }
+    }
+
     /** The options as a builder; a bad value fails naming its command-line flag. */
     GenerationOptions.Builder toBuilder() {
         GenerationOptions.Builder b = GenerationOptions.builder();
@@ -55,6 +86,12 @@ final class SamplingOptions {
         }
         if (seed != null) {
             b.seed(seed);
+        }
+        if (thinkingBudget != null) {
+            flag("--thinking-budget", () -> b.maxThinkingTokens(thinkingBudget));
+        }
+        if (minThinking != null) {
+            flag("--min-thinking", () -> b.minThinkingTokens(minThinking));
         }
         b.systemPrompt(system);
         return b;

@@ -64,6 +64,24 @@ class BenchCommandTest {
     }
 
     @Test
+    void batchAddsTheBatchAndItsDecodeSpeed() throws Exception {
+        Path model = RandomQwen2Checkpoint.builder().hiddenSize(64).layers(1).vocabSize(151936).write(temp.resolve("b"));
+        Cli cli = Cli.run("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "3",
+                "--warmup", "0", "--runs", "1", "--threads", "1", "--batch", "3");
+        assertEquals(0, cli.exitCode(), cli.err());
+        JsonNode json = new ObjectMapper().readTree(cli.out());
+        assertEquals(3, json.get("batch").asInt(), json.toString());
+        assertTrue(json.get("batch_decode_tok_s").asDouble() > 0, json.toString());
+        List<String> keys = new ArrayList<>();
+        json.fieldNames().forEachRemaining(keys::add);
+        assertEquals(keys.indexOf("decode_tok_s") + 1, keys.indexOf("batch"), keys.toString());
+
+        Cli bad = Cli.run("bench", "--model", model.toString(), "--batch", "0");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.oneErrorLine() && bad.err().contains("--batch"), bad.err());
+    }
+
+    @Test
     void aForcedVectorWidthIsTheOneThatRunsAndAnImpossibleOneIsOneLine() throws Exception {
         Path model = RandomQwen2Checkpoint.builder().hiddenSize(64).layers(1).vocabSize(151936).write(temp.resolve("w"));
         String before = System.getProperty("qwen2j.vector.bits");

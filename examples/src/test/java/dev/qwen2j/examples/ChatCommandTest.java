@@ -44,4 +44,29 @@ class ChatCommandTest {
             }
         }
     }
+
+    @Test
+    void hiddenThinkingShowsOnlyTheAnswerAndABudgetCutsTheThink() {
+        String previous = System.getProperty("qwen2j.cache");
+        System.setProperty("qwen2j.cache", cache.toString());
+        try {
+            ChatCommand chat = new ChatCommand();
+            chat.input = new BufferedReader(new StringReader("What is 358+479?\n/exit\n"));
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CommandLine commandLine = new CommandLine(chat);
+            commandLine.setOut(new PrintWriter(out, true));
+            commandLine.setErr(new PrintWriter(err, true));
+            int exit = commandLine.execute("--model", "demo", "--plain", "--hide-thinking", "--thinking-budget", "30");
+            assertEquals(0, exit, err.toString());
+            String text = out.toString();
+            assertTrue(text.contains("> 837\n") && !text.contains("[thinking]") && !text.contains("8+9=17"), text);
+        } finally {
+            if (previous == null) {
+                System.clearProperty("qwen2j.cache");
+            } else {
+                System.setProperty("qwen2j.cache", previous);
+            }
+        }
+    }
 }

@@ -93,4 +93,51 @@ class GenerateCommandTest {
         assertEquals(1, cli.exitCode());
         assertTrue(cli.oneErrorLine() && cli.err().contains("512"), cli.err());
     }
+
+    @Test
+    void samplesPrintEachAnswerThenTheMajorityOnTheLastLine() {
+        Cli cli = Cli.run("generate", "--model", "demo", "--prompt", "What is 358+479?", "--samples", "5",
+                "--temperature", "1", "--seed", "3");
+        assertEquals(0, cli.exitCode(), cli.err());
+        var lines = cli.out().lines().toList();
+        assertEquals(6, lines.size(), cli.out());
+        for (int i = 0; i < 5; i++) {
+            assertTrue(lines.get(i).startsWith("sample " + (i + 1) + ": "), cli.out());
+        }
+        assertEquals("837", lines.getLast(), cli.out());
+        assertTrue(cli.err().contains("5 samples") && cli.err().contains("majority"), cli.err());
+    }
+
+    @Test
+    void thinkingCanBeHiddenAndBudgeted() {
+        Cli hidden = Cli.run("generate", "--model", "demo", "--prompt", "What is 358+479?", "--hide-thinking");
+        assertEquals(0, hidden.exitCode(), hidden.err());
+        assertEquals("837", hidden.out());
+
+        Cli budget = Cli.run("generate", "--model", "demo", "--prompt", "What is 1234+9876?", "--thinking-budget", "4",
+                "--show-thinking");
+        assertEquals(0, budget.exitCode(), budget.err());
+        String think = budget.out().substring(0, budget.out().indexOf("</think>"));
+        assertTrue(think.startsWith("<think>") && think.length() <= "<think>".length() + 8, budget.out());
+    }
+
+    @Test
+    void badReasoningFlagsAreOneLine() {
+        Cli both = Cli.run("generate", "--model", "demo", "--prompt", "hi", "--show-thinking", "--hide-thinking");
+        assertEquals(1, both.exitCode());
+        assertTrue(both.oneErrorLine() && both.err().contains("--hide-thinking"), both.err());
+
+        Cli minAboveMax = Cli.run("generate", "--model", "demo", "--prompt", "hi", "--thinking-budget", "4",
+                "--min-thinking", "5");
+        assertEquals(1, minAboveMax.exitCode());
+        assertTrue(minAboveMax.oneErrorLine() && minAboveMax.err().contains("--min-thinking"), minAboveMax.err());
+
+        Cli noSamples = Cli.run("generate", "--model", "demo", "--prompt", "hi", "--samples", "0");
+        assertEquals(1, noSamples.exitCode());
+        assertTrue(noSamples.oneErrorLine() && noSamples.err().contains("--samples"), noSamples.err());
+
+        Cli budget = Cli.run("generate", "--model", "demo", "--prompt", "hi", "--thinking-budget", "0");
+        assertEquals(1, budget.exitCode());
+        assertTrue(budget.oneErrorLine() && budget.err().contains("--thinking-budget"), budget.err());
+    }
 }

@@ -7,8 +7,24 @@ package dev.qwen2j.model;
 @FunctionalInterface
 public interface GenerationListener {
 
-    /** The next piece of generated text, never empty. */
+    /** Which part of a reasoning model's output a piece belongs to. */
+    enum Channel {
+        /** The thinking, between the format's thought markers. */
+        REASONING,
+        /** Everything else: the answer. */
+        ANSWER
+    }
+
+    /** The next piece of generated text, never empty, exactly as decoded (reasoning markers included). */
     void onText(String text);
+
+    /**
+     * The same text split by channel, markers and the line breaks around them left out: every piece of reasoning
+     * and answer, in order, after the {@link #onText} call that brought it (a marker split across pieces waits
+     * until it is complete).
+     */
+    default void onChannelText(Channel channel, String text) {
+    }
 
     /**
      * Polled before each token; returning true ends the generation with {@link FinishReason#CANCELLED} within

@@ -1,5 +1,6 @@
 package dev.qwen2j.model;
 
+import dev.qwen2j.core.chat.ReasoningFormat;
 import dev.qwen2j.core.config.GenerationDefaults;
 import dev.qwen2j.core.sampling.SamplingParams;
 import java.util.Arrays;
@@ -40,6 +41,11 @@ public final class GenerationOptions {
     private final int[] stopTokenIds;
     private final boolean chat;
     private final String systemPrompt;
+    private final int samples;
+    private final Integer maxThinkingTokens;
+    private final int minThinkingTokens;
+    private final ReasoningFormat reasoningFormat;
+    private final AnswerExtractor answerExtractor;
 
     private GenerationOptions(Builder b) {
         maxTokens = b.maxTokens;
@@ -55,6 +61,15 @@ public final class GenerationOptions {
         stopTokenIds = b.stopTokenIds;
         chat = b.chat;
         systemPrompt = b.systemPrompt;
+        samples = b.samples;
+        maxThinkingTokens = b.maxThinkingTokens;
+        minThinkingTokens = b.minThinkingTokens;
+        reasoningFormat = b.reasoningFormat;
+        answerExtractor = b.answerExtractor;
+        if (maxThinkingTokens != null && minThinkingTokens > maxThinkingTokens) {
+            throw new IllegalArgumentException("minThinkingTokens (" + minThinkingTokens
+                    + ") must not exceed maxThinkingTokens (" + maxThinkingTokens + ")");
+        }
     }
 
     /** A builder with nothing set. */
@@ -83,6 +98,11 @@ public final class GenerationOptions {
         b.stopTokenIds = stopTokenIds;
         b.chat = chat;
         b.systemPrompt = systemPrompt;
+        b.samples = samples;
+        b.maxThinkingTokens = maxThinkingTokens;
+        b.minThinkingTokens = minThinkingTokens;
+        b.reasoningFormat = reasoningFormat;
+        b.answerExtractor = answerExtractor;
         return b;
     }
 
@@ -170,6 +190,31 @@ public final class GenerationOptions {
         return systemPrompt;
     }
 
+    /** Samples {@link Model#selfConsistency} draws and votes over (default 1). */
+    public int samples() {
+        return samples;
+    }
+
+    /** The most tokens the thinking may take before it is closed, or null for no limit. */
+    public Integer maxThinkingTokens() {
+        return maxThinkingTokens;
+    }
+
+    /** The fewest tokens the thinking takes: an earlier end of thinking becomes the format's continuation (0 = off). */
+    public int minThinkingTokens() {
+        return minThinkingTokens;
+    }
+
+    /** The reasoning markers set here, or null (then detected from the model's chat template and the prompt). */
+    public ReasoningFormat reasoningFormat() {
+        return reasoningFormat;
+    }
+
+    /** How {@link Model#selfConsistency} finds each sample's answer: as set, else {@link AnswerExtractor#defaults()}. */
+    public AnswerExtractor answerExtractor() {
+        return answerExtractor != null ? answerExtractor : AnswerExtractor.defaults();
+    }
+
     /**
      * The sampler settings: the fields set here, else {@code defaults} (the model's generation_config.json),
      * else transformers' defaults.
@@ -218,7 +263,9 @@ public final class GenerationOptions {
                 + ", presencePenalty=" + presencePenalty + ", frequencyPenalty=" + frequencyPenalty
                 + ", seed=" + seed + ", stopStrings=" + stopStrings + ", stopTokenIds="
                 + (stopTokenIds == null ? null : Arrays.toString(stopTokenIds)) + ", chat=" + chat
-                + ", systemPrompt=" + (systemPrompt == null ? null : '"' + systemPrompt + '"') + "]";
+                + ", systemPrompt=" + (systemPrompt == null ? null : '"' + systemPrompt + '"') + ", samples=" + samples
+                + ", maxThinkingTokens=" + maxThinkingTokens + ", minThinkingTokens=" + minThinkingTokens
+                + ", reasoningFormat=" + (reasoningFormat == null ? null : reasoningFormat.name()) + "]";
     }
 
     /** Builds {@link GenerationOptions}; every setter checks its value and names the field when it is wrong. */
@@ -236,6 +283,11 @@ public final class GenerationOptions {
         private int[] stopTokenIds;
         private boolean chat = true;
         private String systemPrompt;
+        private int samples = 1;
+        private Integer maxThinkingTokens;
+        private int minThinkingTokens;
+        private ReasoningFormat reasoningFormat;
+        private AnswerExtractor answerExtractor;
 
         private Builder() {
         }
@@ -370,6 +422,52 @@ public final class GenerationOptions {
             return this;
         }
 
+        /** Samples for {@link Model#selfConsistency}, ≥ 1 (default 1). */
+        public Builder samples(int samples) {
+            if (samples < 1) {
+                throw new IllegalArgumentException("samples must be >= 1, got " + samples);
+            }
+            this.samples = samples;
+            return this;
+        }
+
+        /**
+         * A thinking budget: once the thinking has taken this many tokens, its end marker and the format's transition
+         * are inserted and the model goes on to answer. ≥ 1.
+         */
+        public Builder maxThinkingTokens(int maxThinkingTokens) {
+            if (maxThinkingTokens < 1) {
+                throw new IllegalArgumentException("maxThinkingTokens must be >= 1, got " + maxThinkingTokens);
+            }
+            this.maxThinkingTokens = maxThinkingTokens;
+            return this;
+        }
+
+        /**
+         * While the thinking is shorter than this many tokens, an end-of-thinking token is replaced by the format's
+         * continuation ("Wait"). ≥ 0, 0 = off; at most {@link #maxThinkingTokens(int)}.
+         */
+        public Builder minThinkingTokens(int minThinkingTokens) {
+            if (minThinkingTokens < 0) {
+                throw new IllegalArgumentException("minThinkingTokens must be >= 0, got " + minThinkingTokens);
+            }
+            this.minThinkingTokens = minThinkingTokens;
+            return this;
+        }
+
+        /** The reasoning markers to split the output by; null (default) detects them from the chat template. */
+        public Builder reasoningFormat(ReasoningFormat reasoningFormat) {
+            this.reasoningFormat = reasoningFormat;
+            return this;
+        }
+
+        /** How self-consistency finds each sample's answer; null (default) is {@link AnswerExtractor#defaults()}. */
+        public Builder answerExtractor(AnswerExtractor answerExtractor) {
+            this.answerExtractor = answerExtractor;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException when minThinkingTokens exceeds maxThinkingTokens */
         public GenerationOptions build() {
             return new GenerationOptions(this);
         }

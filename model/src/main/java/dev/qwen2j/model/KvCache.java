@@ -7,29 +7,47 @@ import dev.qwen2j.tensor.PageTable;
 import java.lang.foreign.Arena;
 
 /**
- * Keys and values of one session: one {@link KvCacheLayer} per decoder layer, each a pool of pages for
- * {@code capacity} positions that one page table (the same for every layer) maps in order, allocated once. Off-heap from a shared arena, because the backend's
- * worker threads read and write it; freed by {@link #close()}.
+ * Keys and values of one sequence: one {@link KvCacheLayer} per decoder layer, all seen through one page table.
+ * Either the cache owns its pages (a pool for {@code capacity} positions that the table maps in order, allocated
+ * once: a pooled session's cache), or it takes pages from a {@link KvPagePool} as the sequence grows
+ * ({@link #reserve}) and may share them with the sequence it was forked from, copying a shared page before it
+ * writes to it. Off-heap from a shared arena, because the backend's worker threads read and write it.
  */
 final class KvCache implements AutoCloseable {
 
-    private final Arena arena;
+    private final Arena arena;     // null when the pages come from a pool
+    private final KvPagePool pool; // null when the cache owns its pages
+    private final PageTable table;
     private final KvCacheLayer[] layers;
     private final int capacity;
 
+    /** A cache that owns pages for {@code capacity} positions. */
     KvCache(int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
         this.arena = Arena.ofShared();
+        this.pool = null;
         this.capacity = capacity;
         this.layers = new KvCacheLayer[layerCount];
+        int pages = KvCacheLayer.pagesFor(capacity);
+        this.table = PageTable.identity(pages);
         try {
-            int pages = KvCacheLayer.pagesFor(capacity);
-            PageTable table = PageTable.identity(pages);
             for (int i = 0; i < layerCount; i++) {
                 layers[i] = KvCacheLayer.ofPool(arena, dtype, kvHeads, headDim, pages, table);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /** A cache of at most {@code capacity} positions whose pages, mapped by {@code table}, come from {@code pool}. */
+    KvCache(KvPagePool pool, PageTable table, int capacity) {
+        this.arena = null;
+        this.pool = pool;
+        this.table = table;
+        this.capacity = capacity;
+        this.layers = new KvCacheLayer[pool.layerCount()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = pool.layer(i, table);
         }
     }
 
@@ -42,13 +60,74 @@ final class KvCache implements AutoCloseable {
         return layers[index];
     }
 
-    /** Positions each layer holds. */
+    /** Positions this sequence may hold at most. */
     int capacity() {
         return capacity;
     }
 
+    /**
+     * Makes positions {@code [position, position + count)} writable: maps pages up to them (taking them from the pool
+     * as the sequence grows) and gives this sequence its own copy of any shared page among them. A cache that owns
+     * its pages has them all already.
+     */
+    void reserve(int position, int count) {
+        if (position < 0 || count < 0 || (long) position + count > capacity) {
+            throw new IllegalStateException("KV cache full: " + position + " + " + count + " tokens > "
+                    + capacity + " positions");
+        }
+        if (pool == null || count == 0) {
+            return;
+        }
+        PageAllocator allocator = pool.allocator();
+        int first = position / KvCacheLayer.PAGE;
+        int last = (position + count - 1) / KvCacheLayer.PAGE;
+        for (int i = first; i <= last && i < table.count(); i++) {
+            int page = table.page(i);
+            if (allocator.shared(page)) { // copy on write: the others keep reading the original
+                int copy = allocator.allocate();
+                pool.copyPage(page, copy);
+                allocator.release(page);
+                table.set(i, copy);
+            }
+        }
+        while (table.count() <= last) {
+            table.append(allocator.allocate());
+        }
+    }
+
+    /**
+     * A cache for another sequence that starts where this one is: it shares every page mapped now (the prompt's
+     * keys and values are held once), with room for {@code capacity} positions.
+     */
+    KvCache fork(int capacity) {
+        if (pool == null) {
+            throw new IllegalStateException("only a cache whose pages come from a pool can be forked");
+        }
+        PageTable child = new PageTable(KvPagePool.pagesFor(capacity));
+        for (int i = 0; i < table.count(); i++) {
+            pool.allocator().retain(table.page(i));
+            child.append(table.page(i));
+        }
+        return new KvCache(pool, child, capacity);
+    }
+
+    /** Gives pages taken from a pool back to it (nothing for a cache that owns its pages). */
+    void releasePooledPages() {
+        if (pool != null) {
+            for (int i = 0; i < table.count(); i++) {
+                pool.allocator().release(table.page(i));
+            }
+            table.truncate(0);
+        }
+    }
+
+    /** Frees the cache's own pages, or gives its pool pages back. */
     @Override
     public void close() {
-        arena.close();
+        if (pool == null) {
+            arena.close();
+        } else {
+            releasePooledPages();
+        }
     }
 }

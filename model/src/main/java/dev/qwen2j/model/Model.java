@@ -1,16 +1,17 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.chat.ChatTemplate;
+import dev.qwen2j.core.chat.ReasoningFormat;
 import dev.qwen2j.core.config.GenerationDefaults;
 import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.safetensors.Checkpoint;
 import dev.qwen2j.core.sampling.Sampler;
-import dev.qwen2j.core.tokenizer.StreamingDecoder;
 import dev.qwen2j.core.tokenizer.Tokenizer;
 import dev.qwen2j.quant.CompressedTensors;
 import dev.qwen2j.quant.QuantizationProgress;
 import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.CpuBackend;
+import dev.qwen2j.tensor.KvCacheLayer;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -27,6 +28,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A Qwen2-family model loaded from a Hugging Face folder (config.json, *.safetensors, tokenizer.json,
@@ -222,8 +224,100 @@ public final class Model implements AutoCloseable {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(listener, "listener");
+        requireOneSample(options);
         String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-        return run(tokenizer.encode(text), options, listener);
+        return run(text, options, listener);
+    }
+
+    /**
+     * Generates from each of {@code prompts} (formatted as {@link #generate(String, GenerationOptions,
+     * GenerationListener)} does), decoding all of them together in one batch: each prompt gets exactly what it would
+     * get alone, in the order given. Every prompt samples with the options' seed.
+     *
+     * @throws ContextLengthExceededException when a prompt's tokens + maxTokens exceed the context length
+     */
+    public List<GenerationResult> generateAll(List<String> prompts, GenerationOptions options) {
+        Objects.requireNonNull(prompts, "prompts");
+        Objects.requireNonNull(options, "options");
+        requireOneSample(options);
+        if (prompts.isEmpty()) {
+            return List.of();
+        }
+        return entered(() -> {
+            long seed = options.seed();
+            List<Request> requests = new ArrayList<>(prompts.size());
+            int pages = 0;
+            int longestPrompt = 0;
+            for (String prompt : prompts) {
+                Objects.requireNonNull(prompt, "prompts: a null prompt");
+                String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
+                Request r = request(text, options);
+                requests.add(r);
+                pages += KvPagePool.pagesFor(r.prompt().length + r.maxTokens());
+                longestPrompt = Math.max(longestPrompt, r.prompt().length);
+            }
+            List<Sequence> sequences = new ArrayList<>(requests.size());
+            try (KvPagePool pool = newPagePool(pages);
+                 Session session = qwen2.newBatchSession(requests.size(), longestPrompt)) {
+                BatchEngine engine = new BatchEngine(session, config.vocabSize());
+                try {
+                    for (Request r : requests) {
+                        Sequence s = sequence(r, pool.newCache(r.prompt().length + r.maxTokens()), seed, text -> { });
+                        sequences.add(s);
+                        engine.prefill(s);
+                        engine.join(s);
+                    }
+                    engine.run(() -> closed);
+                    return sequences.stream().map(Sequence::result).toList();
+                } finally {
+                    sequences.forEach(Sequence::release);
+                }
+            }
+        });
+    }
+
+    /**
+     * Self-consistency: draws {@code options.samples()} samples of the reply to {@code prompt}, all decoded together
+     * in one batch after one prefill of the prompt (sample i samples with seed {@code seed + i}), extracts each
+     * sample's answer with the options' {@link AnswerExtractor}, and votes. The same seed gives the same result. The
+     * samples share the prompt's KV pages (each copies only the prompt's last, partial page before writing to it) and
+     * take further pages as they grow; {@link SelfConsistencyResult#kvCacheBytes()} is the most they held at once.
+     *
+     * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
+     */
+    public SelfConsistencyResult selfConsistency(String prompt, GenerationOptions options) {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(options, "options");
+        return entered(() -> {
+            String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
+            Request r = request(text, options);
+            int n = options.samples();
+            long seed = options.seed();
+            int capacity = r.prompt().length + r.maxTokens();
+            // The prompt's full pages once, then each sample's own: its copy of the partial page and what it adds.
+            int shared = r.prompt().length / KvCacheLayer.PAGE;
+            int pages = shared + n * (KvPagePool.pagesFor(capacity) - shared);
+            List<Sequence> samples = new ArrayList<>(n);
+            try (KvPagePool pool = newPagePool(pages); Session session = qwen2.newBatchSession(n, r.prompt().length)) {
+                BatchEngine engine = new BatchEngine(session, config.vocabSize());
+                try {
+                    Sequence first = sequence(r, pool.newCache(capacity), seed, t -> { });
+                    samples.add(first);
+                    engine.prefill(first);
+                    for (int i = 1; i < n; i++) {
+                        Sequence s = sequence(r, first.cache.fork(capacity), seed + i, t -> { });
+                        samples.add(s);
+                        engine.fork(first, s);
+                    }
+                    samples.forEach(engine::join);
+                    engine.run(() -> closed);
+                    List<GenerationResult> results = samples.stream().map(Sequence::result).toList();
+                    return SelfConsistencyResult.vote(results, options.answerExtractor(), pool.peakBytes());
+                } finally {
+                    samples.forEach(Sequence::release);
+                }
+            }
+        });
     }
 
     /**
@@ -237,7 +331,8 @@ public final class Model implements AutoCloseable {
         Objects.requireNonNull(messages, "messages");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(listener, "listener");
-        return run(tokenizer.encode(render(messages, options)), options, listener);
+        requireOneSample(options);
+        return run(render(messages, options), options, listener);
     }
 
     /** The model's config.json. */
@@ -399,17 +494,21 @@ public final class Model implements AutoCloseable {
         return chatTemplate.render(maps, null, true, null);
     }
 
-    private GenerationResult run(int[] prompt, GenerationOptions options, GenerationListener listener) {
-        enter();
-        try {
-            checkpoint.checkUnchanged();
-            return runEntered(prompt, options, listener);
-        } finally {
-            exit();
-        }
+    /** One request's prompt tokens and per-sequence settings, checked against the context. */
+    private record Request(int[] prompt, int maxTokens, GenerationOptions options, int[] stopIds,
+                           ThinkingControl thinking) {
     }
 
-    private GenerationResult runEntered(int[] prompt, GenerationOptions options, GenerationListener listener) {
+    /** A sequence of request {@code r} in {@code cache} (which it releases when done), sampling with {@code seed}. */
+    private Sequence sequence(Request r, KvCache cache, long seed, GenerationListener listener) {
+        Sampler sampler = new Sampler(r.options().samplingParams(generationDefaults), seed, config.vocabSize());
+        return new Sequence(r.prompt(), r.maxTokens(), cache, sampler, r.stopIds(),
+                tokenizer.streamingDecoder(true), new StopStringMatcher(r.options().stopStrings()), r.thinking(),
+                listener);
+    }
+
+    private Request request(String text, GenerationOptions options) {
+        int[] prompt = tokenizer.encode(text);
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt: encodes to no tokens; give at least one character");
         }
@@ -417,82 +516,51 @@ public final class Model implements AutoCloseable {
         if ((long) prompt.length + maxTokens > contextLength) {
             throw new ContextLengthExceededException(prompt.length, maxTokens, contextLength);
         }
-        int[] stopIds = options.stopTokenIds(generationDefaults, config.eosTokenIds());
-        Sampler sampler = new Sampler(options.samplingParams(generationDefaults), options.seed(), config.vocabSize());
-        StreamingDecoder decoder = tokenizer.streamingDecoder(true);
-        StopStringMatcher stopStrings = new StopStringMatcher(options.stopStrings());
-        int[] history = new int[prompt.length + maxTokens];
-        System.arraycopy(prompt, 0, history, 0, prompt.length);
-        StringBuilder text = new StringBuilder();
+        options.samplingParams(generationDefaults); // a bad value from generation_config.json fails before any work
+        ReasoningFormat format = options.reasoningFormat() != null ? options.reasoningFormat()
+                : ReasoningFormat.detect(chatTemplate.source(), text);
+        return new Request(prompt, maxTokens, options, options.stopTokenIds(generationDefaults, config.eosTokenIds()),
+                ThinkingControl.of(format, text, options, tokenizer));
+    }
 
-        Session session = acquireSession();
+    private GenerationResult run(String text, GenerationOptions options, GenerationListener listener) {
+        return entered(() -> {
+            Request r = request(text, options);
+            Session session = acquireSession();
+            try {
+                Sequence s = sequence(r, session.cache, options.seed(), listener);
+                BatchEngine engine = new BatchEngine(session, config.vocabSize());
+                engine.prefill(s);
+                engine.join(s);
+                engine.run(() -> closed);
+                return s.result();
+            } finally {
+                releaseSession(session);
+            }
+        });
+    }
+
+    /** Runs {@code generation} registered as running, after checking that the weights files are unchanged. */
+    private <T> T entered(Supplier<T> generation) {
+        enter();
         try {
-            long start = System.nanoTime();
-            float[] logits = session.prefill(prompt, prompt.length);
-            long prefillEnd = System.nanoTime();
-
-            FinishReason reason = FinishReason.LENGTH;
-            int generated = 0;
-            int decodeSteps = 0;
-            while (generated < maxTokens) {
-                if (closed) {
-                    throw new IllegalStateException("model closed during the generation");
-                }
-                if (listener.isCancelled() || Thread.currentThread().isInterrupted()) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-                int next = sampler.sample(logits, history, prompt.length + generated, prompt.length);
-                history[prompt.length + generated++] = next;
-                if (contains(stopIds, next)) {
-                    reason = FinishReason.EOS;
-                    break;
-                }
-                emit(stopStrings.accept(decoder.accept(next)), text, listener);
-                if (stopStrings.stopped()) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-                if (generated == maxTokens) {
-                    break;
-                }
-                logits = session.decode(next);
-                decodeSteps++;
-            }
-            long end = System.nanoTime();
-            if (reason != FinishReason.STOP) {
-                // Bytes of an incomplete character, and text held back as a possible start of a stop string.
-                emit(stopStrings.accept(decoder.finish()), text, listener);
-                emit(stopStrings.finish(), text, listener);
-                if (stopStrings.stopped() && reason == FinishReason.LENGTH) {
-                    reason = FinishReason.STOP;
-                }
-            }
-            double prefillSeconds = (prefillEnd - start) / 1e9;
-            double decodeSeconds = (end - prefillEnd) / 1e9;
-            return new GenerationResult(text.toString(), reason, prompt.length, generated,
-                    prompt.length / Math.max(prefillSeconds, 1e-9),
-                    decodeSteps == 0 ? 0 : decodeSteps / Math.max(decodeSeconds, 1e-9));
+            checkpoint.checkUnchanged();
+            return generation.get();
         } finally {
-            releaseSession(session);
+            exit();
         }
     }
 
-    /** Appends a non-empty piece to the result and passes it to the listener. */
-    private static void emit(String piece, StringBuilder text, GenerationListener listener) {
-        if (!piece.isEmpty()) {
-            text.append(piece);
-            listener.onText(piece);
+    private static void requireOneSample(GenerationOptions options) {
+        if (options.samples() != 1) {
+            throw new IllegalArgumentException("samples: " + options.samples()
+                    + " samples are drawn by Model.selfConsistency, not by generate or chat");
         }
     }
 
-    private static boolean contains(int[] ids, int id) {
-        for (int x : ids) {
-            if (x == id) {
-                return true;
-            }
-        }
-        return false;
+    private KvPagePool newPagePool(int pages) {
+        return new KvPagePool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+                options.kvCacheType(), pages);
     }
 
     // --- sessions ---------------------------------------------------------------------------------------------

@@ -46,39 +46,59 @@ final class Qwen2 {
         return weights;
     }
 
-    /** A fresh session whose cache holds {@code capacity} positions. */
+    /** A fresh session whose cache holds {@code capacity} positions, for one sequence. */
     Session newSession(int capacity, DType kvCacheType) {
-        return new Session(this, capacity, kvCacheType, PREFILL_BLOCK);
+        KvCache cache = new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
+                kvCacheType);
+        return new Session(this, cache, Math.min(PREFILL_BLOCK, capacity), 1);
     }
 
     /**
-     * Runs the {@code n} tokens in {@code s.tokens}, at positions {@code position..position+n-1}, through every
-     * layer, storing their keys and values, and leaves the logits of the last one in {@code s.logits}.
-     * {@code sequenceLength} picks the RoPE table: the length of the whole forward the block belongs to (a prompt's
-     * blocks all take the prompt's), as transformers' dynamic NTK computes its base from the positions of one call.
+     * Buffers for a batch of up to {@code sequences} sequences that bring their own caches, prefilling prompts of up
+     * to {@code longestPrompt} tokens.
      */
-    void forward(Session s, int n, int position, int sequenceLength) {
+    Session newBatchSession(int sequences, int longestPrompt) {
+        return new Session(this, null, Math.min(PREFILL_BLOCK, longestPrompt), sequences);
+    }
+
+    /**
+     * Runs the rows of {@code batch} (token ids in {@code s.tokens}) through every layer, each run at its own
+     * positions against its own KV cache, storing their keys and values, and leaves the logits of each run's last
+     * row in {@code s.logits}, run r at {@code r·vocab}. The linear maps see all rows at once (one pass over the
+     * weights); RoPE, the KV store and attention go run by run.
+     */
+    void forward(Session s, Batch batch) {
         Qwen2Config c = config;
+        int n = batch.rows;
         int hidden = c.hiddenSize();
         int heads = c.numAttentionHeads();
         int kvHeads = c.numKeyValueHeads();
         int qDim = heads * c.headDim();
         int kvDim = kvHeads * c.headDim();
         int qkvDim = qDim + 2 * kvDim;
-        RopeTable rope = ropeFor(sequenceLength);
+        for (int r = 0; r < batch.runs; r++) {
+            // transformers' dynamic NTK takes its base from the length of one forward call: a prompt's blocks all
+            // take the whole prompt's (Batch.ropeLengths), a decode step the sequence so far.
+            batch.ropes[r] = ropeFor(batch.ropeLengths[r]);
+        }
 
         backend.embed(weights.embedTokens(), s.tokens, n, s.x);
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             Qwen2Weights.Layer w = weights.layers().get(l);
-            KvCacheLayer kv = s.cache.layer(l);
 
             // Attention: x += o_proj(attention(rope(q), rope(k), v)) over rmsnorm(x)
             backend.rmsNorm(s.x, w.inputNorm(), eps, s.xb, n);
             backend.linear(w.qkv(), s.xb, s.qkv, n);
-            backend.rope(s.qkv, 0, qkvDim, heads, n, position, rope);
-            backend.rope(s.qkv, qDim, qkvDim, kvHeads, n, position, rope);
-            backend.storeKv(kv, s.qkv, qDim, qDim + kvDim, qkvDim, n, position);
-            backend.attention(s.qkv, 0, qkvDim, heads, kv, n, position, slidingWindow[l], s.attention);
+            for (int r = 0; r < batch.runs; r++) {
+                int q = batch.firstRows[r] * qkvDim;
+                int count = batch.rowCounts[r];
+                int position = batch.positions[r];
+                KvCacheLayer kv = batch.caches[r].layer(l);
+                backend.rope(s.qkv, q, qkvDim, heads, count, position, batch.ropes[r]);
+                backend.rope(s.qkv, q + qDim, qkvDim, kvHeads, count, position, batch.ropes[r]);
+                backend.storeKv(kv, s.qkv, q + qDim, q + qDim + kvDim, qkvDim, count, position);
+                attention(s, q, qkvDim, heads, kv, count, position, slidingWindow[l], batch.firstRows[r] * qDim);
+            }
             backend.linear(w.outputProjection(), s.attention, s.xb, n);
             backend.add(s.x, s.xb, n * hidden);
 
@@ -90,10 +110,23 @@ final class Qwen2 {
             backend.add(s.x, s.xb, n * hidden);
         }
 
-        // Final norm and lm_head, for the last position only: that is all generation samples from.
-        System.arraycopy(s.x, (n - 1) * hidden, s.last, 0, hidden);
-        backend.rmsNorm(s.last, weights.norm(), eps, s.lastNormed, 1);
-        backend.linear(weights.lmHead(), s.lastNormed, s.logits, 1);
+        // Final norm and lm_head, for the last row of each run only: that is all generation samples from.
+        for (int r = 0; r < batch.runs; r++) {
+            System.arraycopy(s.x, (batch.firstRows[r] + batch.rowCounts[r] - 1) * hidden, s.last, r * hidden, hidden);
+        }
+        backend.rmsNorm(s.last, weights.norm(), eps, s.lastNormed, batch.runs);
+        backend.linear(weights.lmHead(), s.lastNormed, s.logits, batch.runs);
+    }
+
+    /** Attention of one run, written to {@code s.attention} from float {@code outOffset} on. */
+    private void attention(Session s, int qOffset, int qStride, int heads, KvCacheLayer kv, int count, int position,
+                           int window, int outOffset) {
+        if (outOffset == 0) {
+            backend.attention(s.qkv, qOffset, qStride, heads, kv, count, position, window, s.attention);
+        } else { // the backend writes from row 0: a later run goes through the session's spare rows
+            backend.attention(s.qkv, qOffset, qStride, heads, kv, count, position, window, s.attentionRun);
+            System.arraycopy(s.attentionRun, 0, s.attention, outOffset, count * heads * config.headDim());
+        }
     }
 
     /** The RoPE table for a sequence of {@code length} tokens (only dynamic NTK changes with it). */

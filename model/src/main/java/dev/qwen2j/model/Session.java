@@ -1,58 +1,85 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.config.Qwen2Config;
-import dev.qwen2j.core.safetensors.DType;
 
 /**
  * The state of one generation: its KV cache and every scratch buffer the forward pass writes, sized once so that
  * no token allocates. Prefill feeds the prompt in blocks of up to {@link #blockSize()} tokens (the matrix-matrix
- * path); decode feeds one token (the matrix-vector path). One thread at a time; {@link #reset()} makes it reusable
- * for the next generation.
+ * path); decode feeds one token (the matrix-vector path). The buffers can also serve a {@link BatchEngine}: rows of
+ * up to {@link #sequences()} sequences, each with its own cache, in one pass. One thread at a time;
+ * {@link #reset()} makes it reusable for the next generation.
  */
 final class Session implements AutoCloseable {
 
     private final Qwen2 model;
     final KvCache cache;
     private final int blockSize;
+    private final int rows;
+    private final int sequences;
+    private final Batch single = new Batch(1);
 
-    // Activations, row-major [tokens][width]; sized for one block.
+    // Activations, row-major [rows][width]; sized for one block (or one row per sequence, if more).
     final float[] x;          // residual stream            [block][hidden]
     final float[] xb;         // normed input / projections [block][hidden]
     final float[] qkv;        // q | k | v per token        [block][qDim + 2·kvDim]
     final float[] attention;  // attention output           [block][qDim]
     final float[] gateUp;     // gate | up per token        [block][2·intermediate]
     final float[] mlp;        // silu(gate)·up              [block][intermediate]
+    final float[] attentionRun; // attention of a run that starts past row 0 (batches only)
     final int[] tokens;       // token ids of the block
-    // The last position only: final norm and logits.
-    final float[] last;
-    final float[] lastNormed;
-    final float[] logits;
+    // The last row of each sequence only: final norm and logits.
+    final float[] last;       // [sequences][hidden]
+    final float[] lastNormed; // [sequences][hidden]
+    final float[] logits;     // [sequences][vocab]
 
     private int position;
 
-    Session(Qwen2 model, int capacity, DType kvCacheType, int blockSize) {
+    /**
+     * @param cache     this session's own cache, or null for a session whose sequences bring theirs (a batch)
+     * @param blockSize prompt tokens per prefill block
+     * @param sequences sequences one forward pass serves at most
+     */
+    Session(Qwen2 model, KvCache cache, int blockSize, int sequences) {
         Qwen2Config c = model.config();
         this.model = model;
-        this.blockSize = Math.max(1, Math.min(blockSize, capacity));
+        this.blockSize = Math.max(1, blockSize);
+        this.sequences = Math.max(1, sequences);
+        this.rows = Math.max(this.blockSize, this.sequences);
         int qDim = c.numAttentionHeads() * c.headDim();
         int kvDim = c.numKeyValueHeads() * c.headDim();
-        int b = this.blockSize;
+        int b = rows;
         this.x = new float[b * c.hiddenSize()];
         this.xb = new float[b * Math.max(c.hiddenSize(), qDim)];
         this.qkv = new float[b * (qDim + 2 * kvDim)];
         this.attention = new float[b * qDim];
         this.gateUp = new float[b * 2 * c.intermediateSize()];
         this.mlp = new float[b * c.intermediateSize()];
+        this.attentionRun = this.sequences > 1 ? new float[b * qDim] : null;
         this.tokens = new int[b];
-        this.last = new float[c.hiddenSize()];
-        this.lastNormed = new float[c.hiddenSize()];
-        this.logits = new float[c.vocabSize()];
-        this.cache = new KvCache(c.numHiddenLayers(), c.numKeyValueHeads(), capacity, c.headDim(), kvCacheType);
+        this.last = new float[this.sequences * c.hiddenSize()];
+        this.lastNormed = new float[this.sequences * c.hiddenSize()];
+        this.logits = new float[this.sequences * c.vocabSize()];
+        this.cache = cache;
     }
 
     /** Tokens a prefill block holds at most. */
     int blockSize() {
         return blockSize;
+    }
+
+    /** Rows one forward pass may hold (tokens of a block, or of all sequences of a batch step together). */
+    int rows() {
+        return rows;
+    }
+
+    /** Sequences whose last rows one forward pass may compute logits for. */
+    int sequences() {
+        return sequences;
+    }
+
+    /** Runs {@code batch} (its token ids already in {@link #tokens}) against the caches it names. */
+    void forward(Batch batch) {
+        model.forward(this, batch);
     }
 
     /** Positions the KV cache holds. */
@@ -98,11 +125,9 @@ final class Session implements AutoCloseable {
     }
 
     private void forward(int n, int sequenceLength) {
-        if (position + n > cache.capacity()) {
-            throw new IllegalStateException("KV cache full: " + position + " + " + n + " tokens > "
-                    + cache.capacity() + " positions");
-        }
-        model.forward(this, n, position, sequenceLength);
+        single.clear();
+        single.add(cache, position, n, sequenceLength);
+        model.forward(this, single);
         position += n;
     }
 
@@ -121,6 +146,8 @@ final class Session implements AutoCloseable {
 
     @Override
     public void close() {
-        cache.close();
+        if (cache != null) {
+            cache.close();
+        }
     }
 }
