@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 TokenizeCommand.class,
                 TemplateCommand.class,
+                BatchCommand.class,
         })
 public final class Main {
 
