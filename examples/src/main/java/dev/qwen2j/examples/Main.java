@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 TokenizeCommand.class,
                 TemplateCommand.class,
+                BatchCommand.class,
         })
 public final class Main {
 

@@ -1,0 +1,16 @@
+package dev.qwen2j.spark;
+
+/**
+ * One output row: sample {@code sample} of problem {@code id}.
+ *
+ * @param reasoning  the text inside the think tags
+ * @param answerText the text after them
+ * @param extracted  the final answer found in answerText, or null
+ * @param correct    extracted graded against the reference, or null when the problem has none
+ * @param tokens     tokens generated
+ * @param seconds    wall time of the generation
+ * @param seed       the sample's seed (reproduces it alone)
+ */
+public record SampleRow(String id, int sample, String reasoning, String answerText, String extracted, Boolean correct,
+                        int tokens, double seconds, long seed) {
+}
