@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 TokenizeCommand.class,
                 TemplateCommand.class,
+                ServeCommand.class,
         })
 public final class Main {
 
