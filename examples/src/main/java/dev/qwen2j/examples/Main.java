@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TemplateCommand.class,
                 BatchCommand.class,
+                ServeCommand.class,
         })
 public final class Main {
 

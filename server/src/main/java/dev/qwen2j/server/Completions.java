@@ -1,0 +1,235 @@
+package dev.qwen2j.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qwen2j.core.chat.ChatTemplateException;
+import dev.qwen2j.core.chat.AssistantOutput;
+import dev.qwen2j.core.chat.RenderedPrompt;
+import dev.qwen2j.core.chat.ToolCallParser.ToolCall;
+import dev.qwen2j.model.ContextLengthExceededException;
+import dev.qwen2j.model.FinishReason;
+import dev.qwen2j.model.GenerationListener;
+import dev.qwen2j.model.GenerationOptions;
+import dev.qwen2j.model.GenerationResult;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Answers one completion request: renders the prompt, waits for a slot, generates the {@code n} choices one after
+ * another in that slot (each with its own seed) and writes either one JSON body or the stream of chunks.
+ * n &gt; 1 sharing the prompt's KV cache waits for the batch engine.
+ */
+final class Completions {
+
+    private final Generator generator;
+    private final Scheduler scheduler;
+    private final ServerMetrics metrics;
+    private final ObjectMapper json;
+
+    Completions(Generator generator, Scheduler scheduler, ServerMetrics metrics, ObjectMapper json) {
+        this.generator = generator;
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.json = json;
+    }
+
+    /** One choice's outcome. */
+    private record Choice(String reasoning, String content, List<ToolCall> toolCalls,
+                          GenerationResult result) {
+    }
+
+    void answer(CompletionRequest request, boolean chat, EventStream out, long arrivalNanos) {
+        if (!request.model().equals(generator.modelName())) {
+            throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
+                    "the model '" + request.model() + "' does not exist; this server serves '"
+                            + generator.modelName() + "'");
+        }
+        RenderedPrompt prompt;
+        try {
+            prompt = chat ? generator.chatPrompt(request.messages(), request.tools())
+                    : generator.textPrompt(request.prompt());
+        } catch (ChatTemplateException e) {
+            throw ApiException.invalid("messages", "the chat template refused the messages: " + e.getMessage());
+        }
+        String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
+        long created = System.currentTimeMillis() / 1000;
+        Chunks chunks = new Chunks(id, created, chat);
+        List<Choice> choices = scheduler.run(() -> {
+            List<Choice> done = new ArrayList<>(request.n());
+            for (int i = 0; i < request.n() && !out.failed(); i++) {
+                done.add(generate(request, prompt, i, chunks, out, arrivalNanos));
+            }
+            return done;
+        });
+        int promptTokens = choices.isEmpty() ? 0 : choices.getFirst().result().promptTokens();
+        int completionTokens = 0;
+        for (Choice c : choices) {
+            completionTokens += c.result().generatedTokens();
+        }
+        metrics.tokens(promptTokens, completionTokens);
+        ObjectNode usage = json.createObjectNode().put("prompt_tokens", promptTokens)
+                .put("completion_tokens", completionTokens).put("total_tokens", promptTokens + completionTokens);
+        if (request.stream()) {
+            if (request.includeUsage()) {
+                ObjectNode last = chunks.chunk();
+                last.putArray("choices");
+                last.set("usage", usage);
+                out.event(last.toString());
+            }
+            out.event("[DONE]");
+            return;
+        }
+        ObjectNode body = chunks.header(chat ? "chat.completion" : "text_completion");
+        ArrayNode array = body.putArray("choices");
+        for (int i = 0; i < choices.size(); i++) {
+            Choice c = choices.get(i);
+            ObjectNode choice = array.addObject().put("index", i);
+            if (chat) {
+                ObjectNode message = choice.putObject("message").put("role", "assistant");
+                message.put("content", c.content().isBlank() && !c.toolCalls().isEmpty() ? null : c.content());
+                if (!c.reasoning().isEmpty()) {
+                    message.put("reasoning_content", c.reasoning());
+                }
+                if (!c.toolCalls().isEmpty()) {
+                    message.set("tool_calls", toolCalls(c.toolCalls(), false));
+                }
+            } else {
+                choice.put("text", c.content());
+            }
+            choice.putNull("logprobs");
+            choice.put("finish_reason", finishReason(c));
+        }
+        body.set("usage", usage);
+        out.body(body.toString());
+    }
+
+    private Choice generate(CompletionRequest request, RenderedPrompt prompt, int index, Chunks chunks,
+                            EventStream out, long arrivalNanos) {
+        GenerationOptions options = request.options();
+        if (index > 0) {
+            // Each choice samples on its own: the request's seed plus the index, or a fresh one.
+            GenerationOptions.Builder b = options.toBuilder();
+            options = (options.hasSeed() ? b.seed(options.seed() + index) : b).build();
+        }
+        boolean stream = request.stream();
+        boolean chat = request.messages() != null;
+        AssistantOutput output = new AssistantOutput(prompt, request.tools() != null, new AssistantOutput.Sink() {
+            @Override
+            public void reasoning(String text) {
+                if (stream) {
+                    out.event(chunks.delta(index, "reasoning_content", text).toString());
+                }
+            }
+
+            @Override
+            public void content(String text) {
+                if (stream) {
+                    out.event(chunks.delta(index, chat ? "content" : "text", text).toString());
+                }
+            }
+        });
+        if (stream && chat) {
+            out.event(chunks.delta(index, "role", "assistant").toString());
+        }
+        GenerationListener listener = new GenerationListener() {
+            private long last = 0;
+
+            @Override
+            public void onText(String text) {
+                long now = System.nanoTime();
+                if (last == 0) {
+                    metrics.firstToken(now - arrivalNanos);
+                } else {
+                    metrics.nextToken(now - last);
+                }
+                last = now;
+                output.accept(text);
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return out.failed();
+            }
+        };
+        GenerationResult result;
+        try {
+            result = generator.generate(prompt, options, listener);
+        } catch (ContextLengthExceededException e) {
+            throw new ApiException(400, "invalid_request_error", "messages", "context_length_exceeded",
+                    e.getMessage());
+        }
+        output.finish();
+        Choice choice = new Choice(output.reasoning(), output.content(), output.toolCalls(), result);
+        if (stream) {
+            ObjectNode last = chunks.chunk();
+            ObjectNode c = last.putArray("choices").addObject().put("index", index);
+            ObjectNode delta = chat ? c.putObject("delta") : c.put("text", "");
+            if (chat && !choice.toolCalls().isEmpty()) {
+                delta.set("tool_calls", toolCalls(choice.toolCalls(), true));
+            }
+            c.putNull("logprobs");
+            c.put("finish_reason", finishReason(choice));
+            out.event(last.toString());
+        }
+        return choice;
+    }
+
+    private ArrayNode toolCalls(List<ToolCall> calls, boolean streamed) {
+        ArrayNode array = json.createArrayNode();
+        for (int i = 0; i < calls.size(); i++) {
+            ObjectNode call = array.addObject();
+            if (streamed) {
+                call.put("index", i);
+            }
+            call.put("id", "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24))
+                    .put("type", "function");
+            call.putObject("function").put("name", calls.get(i).name()).put("arguments", calls.get(i).arguments());
+        }
+        return array;
+    }
+
+    private static String finishReason(Choice c) {
+        if (!c.toolCalls().isEmpty()) {
+            return "tool_calls";
+        }
+        return c.result().finishReason() == FinishReason.LENGTH ? "length" : "stop";
+    }
+
+    /** The frame every body and chunk shares. */
+    private final class Chunks {
+        private final String id;
+        private final long created;
+        private final boolean chat;
+
+        Chunks(String id, long created, boolean chat) {
+            this.id = id;
+            this.created = created;
+            this.chat = chat;
+        }
+
+        ObjectNode header(String object) {
+            return json.createObjectNode().put("id", id).put("object", object).put("created", created)
+                    .put("model", generator.modelName());
+        }
+
+        ObjectNode chunk() {
+            return header(chat ? "chat.completion.chunk" : "text_completion");
+        }
+
+        ObjectNode delta(int index, String field, String text) {
+            ObjectNode chunk = chunk();
+            ObjectNode choice = chunk.putArray("choices").addObject().put("index", index);
+            if (chat) {
+                choice.putObject("delta").put(field, text);
+            } else {
+                choice.put("text", text);
+            }
+            choice.putNull("logprobs");
+            choice.putNull("finish_reason");
+            return chunk;
+        }
+    }
+}

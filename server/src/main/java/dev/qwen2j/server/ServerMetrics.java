@@ -1,0 +1,59 @@
+package dev.qwen2j.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+
+/** What /metrics shows, in the Prometheus text format: requests, tokens, queue, batch and latencies. */
+final class ServerMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter promptTokens;
+    private final Counter completionTokens;
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+
+    ServerMetrics(Scheduler scheduler) {
+        promptTokens = Counter.builder("qwen2j.prompt.tokens").description("Prompt tokens processed")
+                .register(registry);
+        completionTokens = Counter.builder("qwen2j.completion.tokens").description("Tokens generated")
+                .register(registry);
+        Gauge.builder("qwen2j.queue.length", scheduler, Scheduler::queueLength)
+                .description("Requests waiting for a generation slot").register(registry);
+        Gauge.builder("qwen2j.batch.size", scheduler, Scheduler::batchSize)
+                .description("Generations running now").register(registry);
+        timeToFirstToken = Timer.builder("qwen2j.time.to.first.token")
+                .description("From the request's arrival to its first generated text")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(120)).register(registry);
+        interTokenLatency = Timer.builder("qwen2j.inter.token.latency")
+                .description("Between consecutive pieces of generated text of one choice")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+    }
+
+    void request(String endpoint, int status) {
+        registry.counter("qwen2j.requests", "endpoint", endpoint, "status", Integer.toString(status)).increment();
+    }
+
+    void tokens(int prompt, int completion) {
+        promptTokens.increment(prompt);
+        completionTokens.increment(completion);
+    }
+
+    void firstToken(long nanos) {
+        timeToFirstToken.record(Duration.ofNanos(nanos));
+    }
+
+    void nextToken(long nanos) {
+        interTokenLatency.record(Duration.ofNanos(nanos));
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+}
