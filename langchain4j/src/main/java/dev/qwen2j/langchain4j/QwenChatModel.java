@@ -208,7 +208,9 @@ public final class QwenChatModel implements ChatModel, StreamingChatModel {
                 }
                 case AiMessage m -> {
                     map.put("role", "assistant");
-                    map.put("content", m.text());
+                    // A tool-calling turn has no text; Qwen's templates test `'</think>' in content`, which fails
+                    // on None in Jinja2 as in Python, so it is the empty string (as transformers' users pass it).
+                    map.put("content", m.text() == null ? "" : m.text());
                     if (m.hasToolExecutionRequests()) {
                         map.put("tool_calls", toolCalls(m.toolExecutionRequests()));
                     }
