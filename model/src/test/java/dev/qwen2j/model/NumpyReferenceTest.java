@@ -26,22 +26,37 @@ class NumpyReferenceTest {
 
     static final double TOLERANCE = 1e-5;
 
-    @Test
-    void logProbabilitiesMatchAFloat64Reference(@TempDir Path dir) throws Exception {
-        JsonNode cases;
-        try (InputStream in = getClass().getResourceAsStream("numpy-reference/bf16-tied-2-layers.json")) {
-            assertNotNull(in, "golden file");
-            cases = new ObjectMapper().readTree(in);
+    /** A golden file of {@code numpy-reference/}, made on {@link #writeCheckpoint}'s folder. */
+    static JsonNode golden(String name) throws Exception {
+        try (InputStream in = NumpyReferenceTest.class.getResourceAsStream("numpy-reference/" + name)) {
+            assertNotNull(in, "golden file " + name);
+            return new ObjectMapper().readTree(in);
         }
-        Path folder = RandomQwen2Checkpoint.builder().hiddenSize(64).intermediateSize(128).layers(2).heads(4)
+    }
+
+    /** The checkpoint the golden files were made on (its weights depend only on seed, shape and names). */
+    static Path writeCheckpoint(Path dir) throws Exception {
+        return RandomQwen2Checkpoint.builder().hiddenSize(64).intermediateSize(128).layers(2).heads(4)
                 .kvHeads(2).dtype(DType.BF16).tiedEmbeddings(true).seed(11).maxPositionEmbeddings(512)
                 .write(dir.resolve("model"));
+    }
+
+    /** The prompt token ids of a golden case. */
+    static int[] ids(JsonNode c) {
+        int[] ids = new int[c.get("ids").size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = c.get("ids").get(i).asInt();
+        }
+        return ids;
+    }
+
+    @Test
+    void logProbabilitiesMatchAFloat64Reference(@TempDir Path dir) throws Exception {
+        JsonNode cases = golden("bf16-tied-2-layers.json");
+        Path folder = writeCheckpoint(dir);
         try (Model model = Model.load(folder, ModelOptions.builder().threads(2).contextLength(64).build())) {
             for (JsonNode c : cases) {
-                int[] ids = new int[c.get("ids").size()];
-                for (int i = 0; i < ids.length; i++) {
-                    ids[i] = c.get("ids").get(i).asInt();
-                }
+                int[] ids = ids(c);
                 Session session = model.acquireSession();
                 try {
                     float[] logProbs = JlamaParityTest.logSoftmax(session.prefill(ids, ids.length));

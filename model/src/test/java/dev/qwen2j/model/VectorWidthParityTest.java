@@ -1,18 +1,13 @@
 package dev.qwen2j.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.qwen2j.core.checkpoint.RandomQwen2Checkpoint;
-import dev.qwen2j.core.safetensors.DType;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.InputStream;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * Oracle test at every vector width, whatever this machine's own: prefill, then six greedy decode steps of the
@@ -27,22 +22,13 @@ class VectorWidthParityTest {
     @ParameterizedTest(name = "{0} bits")
     @ValueSource(ints = {128, 256, 512})
     void greedyTokensAndLogProbabilitiesMatchTheReference(int bits, @TempDir Path dir) throws Exception {
-        JsonNode cases;
-        try (InputStream in = getClass().getResourceAsStream("numpy-reference/bf16-tied-2-layers-greedy.json")) {
-            assertNotNull(in, "golden file");
-            cases = new ObjectMapper().readTree(in);
-        }
-        Path folder = RandomQwen2Checkpoint.builder().hiddenSize(64).intermediateSize(128).layers(2).heads(4)
-                .kvHeads(2).dtype(DType.BF16).tiedEmbeddings(true).seed(11).maxPositionEmbeddings(512)
-                .write(dir.resolve("model"));
+        JsonNode cases = NumpyReferenceTest.golden("bf16-tied-2-layers-greedy.json");
+        Path folder = NumpyReferenceTest.writeCheckpoint(dir);
         ModelOptions options = ModelOptions.builder().threads(2).contextLength(64).vectorBits(bits).build();
         try (Model model = Model.load(folder, options)) {
             assertEquals("cpu-vector" + bits, model.backendName());
             for (JsonNode c : cases) {
-                int[] ids = new int[c.get("ids").size()];
-                for (int i = 0; i < ids.length; i++) {
-                    ids[i] = c.get("ids").get(i).asInt();
-                }
+                int[] ids = NumpyReferenceTest.ids(c);
                 Session session = model.acquireSession();
                 try {
                     float[] logits = session.prefill(ids, ids.length);

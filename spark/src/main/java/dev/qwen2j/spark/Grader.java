@@ -1,5 +1,7 @@
 package dev.qwen2j.spark;
 
+import dev.qwen2j.model.AnswerExtractor;
+
 import java.math.BigDecimal;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -10,15 +12,14 @@ import java.util.regex.Pattern;
  * nested inside kept), else the last number, else the whole answer; equal after normalisation, numbers compared
  * numerically ({@code 837}, {@code 837.0} and {@code 1,000} vs {@code 1000} match).
  *
- * <p>The extraction has the shape of the model module's {@code AnswerExtractor} (issue 11, not on main yet): once
- * that lands, {@link #extract} can delegate to {@code AnswerExtractor.defaults()} and this class keeps only the
- * grading.
+ * <p>{@code \boxed{}} and the whole answer come from the model module's {@link AnswerExtractor}; the last number is
+ * kept as written (with its thousands commas), where {@code AnswerExtractor.lastNumber()} drops them for voting.
  */
 public final class Grader {
 
     private static final Pattern NUMBER = Pattern.compile("-?\\d+(?:,\\d{3})*(?:\\.\\d+)?");
     private static final Pattern WHOLE_NUMBER = Pattern.compile("[-+]?(?:\\d+(?:,\\d{3})*|\\d*)(?:\\.\\d+)?");
-    private static final String BOXED = "\\boxed{";
+    private static final AnswerExtractor BOXED = AnswerExtractor.boxed();
 
     private Grader() {
     }
@@ -29,38 +30,17 @@ public final class Grader {
         if (boxed != null) {
             return boxed;
         }
-        String number = null;
+        String number = null; // as written, thousands commas kept: the row shows what the model wrote
         Matcher m = NUMBER.matcher(answerText);
         while (m.find()) {
             number = m.group();
         }
-        if (number != null) {
-            return number;
-        }
-        String whole = answerText.strip();
-        return whole.isEmpty() ? null : whole;
+        return number != null ? number : AnswerExtractor.whole().extract(answerText);
     }
 
     /** The contents of the last complete {@code \boxed{…}}, stripped, or null when there is none. */
     static String lastBoxed(String text) {
-        String found = null;
-        for (int at = text.indexOf(BOXED); at >= 0; at = text.indexOf(BOXED, at + 1)) {
-            int start = at + BOXED.length();
-            int depth = 1;
-            int i = start;
-            for (; i < text.length() && depth > 0; i++) {
-                char c = text.charAt(i);
-                if (c == '{') {
-                    depth++;
-                } else if (c == '}') {
-                    depth--;
-                }
-            }
-            if (depth == 0) {
-                found = text.substring(start, i - 1).strip();
-            }
-        }
-        return found;
+        return BOXED.extract(text);
     }
 
     /** Whether {@code extracted} matches {@code reference}; null when there is no reference to grade against. */
