@@ -13,6 +13,7 @@ public final class Int8Input {
     private float[] x;
     private int cols;
     private byte[] values = new byte[0];
+    private short[] wideValues = new short[0];
     private float[] scales = new float[0];
     private boolean quantized;
 
@@ -24,6 +25,7 @@ public final class Int8Input {
         if (quantized) {
             if (values.length < cols) {
                 values = new byte[cols];
+                wideValues = new short[cols];
                 scales = new float[cols / BLOCK];
             }
             for (int b = 0; b < cols / BLOCK; b++) {
@@ -37,6 +39,7 @@ public final class Int8Input {
                 scales[b] = scale;
                 for (int k = k0; k < k0 + BLOCK; k++) {
                     values[k] = (byte) Math.rint(x[k] * inverse);
+                    wideValues[k] = values[k];
                 }
             }
         }
@@ -59,6 +62,11 @@ public final class Int8Input {
     /** The int8 activations, {@link #cols()} of them. */
     public byte[] values() {
         return values;
+    }
+
+    /** The same widened to 16 bits, as the vector kernels multiply them. */
+    public short[] wideValues() {
+        return wideValues;
     }
 
     /** One scale per block of {@link #BLOCK}. */

@@ -43,21 +43,35 @@ public final class Int8Quantizer {
     public static void quantizeRows(Tensor source, Int8Matrix target, int from, int to, DType scaleType) {
         int cols = source.cols();
         int group = target.groupSize();
+        int groups = target.groups();
         float[] row = new float[cols];
+        byte[] quantized = new byte[cols];
+        float[] scales = target.scales();
         for (int r = from; r < to; r++) {
             readRow(source, r, row);
-            long base = (long) r * cols;
-            for (int g = 0; g < target.groups(); g++) {
+            for (int g = 0; g < groups; g++) {
                 int k0 = g * group;
                 float scale = groupScale(row, k0, group, scaleType);
-                target.scales()[r * target.groups() + g] = scale;
+                scales[r * groups + g] = scale;
                 for (int k = k0; k < k0 + group; k++) {
-                    float q = scale == 0f ? 0f : (float) Math.rint(row[k] / scale);
-                    target.weights().set(ValueLayout.JAVA_BYTE, base + k, (byte) Math.max(-127f, Math.min(127f, q)));
+                    quantized[k] = scale == 0f ? 0 : roundToInt8(row[k] / scale);
                 }
             }
+            MemorySegment.copy(quantized, 0, target.weights(), ValueLayout.JAVA_BYTE, (long) r * cols, cols);
         }
     }
+
+    /**
+     * {@code clamp(rint(v), -127, 127)}: clamped first (which changes no result), then rounded half to even by adding
+     * and subtracting 1.5·2²³, exact IEEE float arithmetic for |v| ≤ 2²², and a loop C2 vectorizes (Math.rint is a
+     * double round trip per weight).
+     */
+    static byte roundToInt8(float v) {
+        float clamped = Math.max(-127f, Math.min(127f, v));
+        return (byte) (int) ((clamped + ROUNDING) - ROUNDING);
+    }
+
+    private static final float ROUNDING = 12582912f;
 
     /**
      * The scales alone, {@code [rows, cols / groupSize]}, exactly those {@link #quantizeRows} computes: for a writer
@@ -88,15 +102,22 @@ public final class Int8Quantizer {
     /** Row {@code r} of an F32, BF16 or F16 tensor as F32. */
     static void readRow(Tensor source, int r, float[] out) {
         MemorySegment data = source.data();
-        long base = (long) r * source.cols();
-        for (int k = 0; k < source.cols(); k++) {
-            out[k] = switch (source.dtype()) {
-                case F32 -> data.get(FLOAT, 4 * (base + k));
-                case BF16 -> Float.intBitsToFloat((data.get(SHORT, 2 * (base + k)) & 0xFFFF) << 16);
-                case F16 -> Float.float16ToFloat(data.get(SHORT, 2 * (base + k)));
-                default -> throw new IllegalArgumentException(source.name() + ": cannot quantize " + source.dtype()
-                        + " weights (F32, BF16 or F16)");
-            };
+        int cols = source.cols();
+        long base = (long) r * cols;
+        switch (source.dtype()) {
+            case F32 -> MemorySegment.copy(data, FLOAT, 4 * base, out, 0, cols);
+            case BF16 -> {
+                for (int k = 0; k < cols; k++) {
+                    out[k] = Float.intBitsToFloat(data.get(SHORT, 2 * (base + k)) << 16);
+                }
+            }
+            case F16 -> {
+                for (int k = 0; k < cols; k++) {
+                    out[k] = Float.float16ToFloat(data.get(SHORT, 2 * (base + k)));
+                }
+            }
+            default -> throw new IllegalArgumentException(source.name() + ": cannot quantize " + source.dtype()
+                    + " weights (F32, BF16 or F16)");
         }
     }
 

@@ -39,6 +39,24 @@ class Int8QuantizerTest {
     }
 
     @Test
+    void roundingIsTorchsHalfToEvenClamped() {
+        Random random = new Random(3);
+        for (int i = 0; i < 200_000; i++) {
+            float v = switch (i % 4) {
+                case 0 -> (random.nextInt(600) - 300) / 2f; // exact ties and integers, in and out of range
+                case 1 -> (float) (random.nextGaussian() * 60);
+                case 2 -> Math.nextUp((random.nextInt(300) - 150) + 0.5f);
+                default -> Math.nextDown((random.nextInt(300) - 150) + 0.5f);
+            };
+            byte expected = (byte) Math.max(-127, Math.min(127, (int) Math.rint(v)));
+            assertEquals(expected, Int8Quantizer.roundToInt8(v), "v = " + v);
+        }
+        assertEquals(0, Int8Quantizer.roundToInt8(Float.NaN));
+        assertEquals(127, Int8Quantizer.roundToInt8(Float.POSITIVE_INFINITY));
+        assertEquals(-127, Int8Quantizer.roundToInt8(-1e30f));
+    }
+
+    @Test
     void zeroGroupsGetZeroScale() {
         Tensor w = Int8KernelTest.randomTensor("w", 1, 32, new Random(1));
         w.data().fill((byte) 0);
