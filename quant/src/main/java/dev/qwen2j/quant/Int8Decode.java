@@ -49,6 +49,11 @@ public final class Int8Decode implements PackedKernels<Int8Input> {
     }
 
     @Override
+    public void dequantize(PackedMatrix w, int row, int k0, int width, float[] out, int offset) {
+        kernels.dequantize((Int8Matrix) w, row, k0, width, out, offset);
+    }
+
+    @Override
     public void matvec(PackedMatrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
         Int8Matrix m = (Int8Matrix) w;
         if (x.quantized() && m.groupSize() % Int8Input.BLOCK == 0) {

@@ -13,5 +13,8 @@ interface Int8Kernels {
      * The same with the input quantized ({@code x.quantized()}, and {@code w.groupSize()} a multiple of
      * {@link Int8Input#BLOCK}): integer dot products per block, scaled by weight scale × input scale.
      */
+    /** {@code out[offset + i] = W[row, k0 + i]} as F32 for {@code i < width}: prefill's tiles. */
+    void dequantize(Int8Matrix w, int row, int k0, int width, float[] out, int offset);
+
     void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias);
 }

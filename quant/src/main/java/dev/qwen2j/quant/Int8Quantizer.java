@@ -1,9 +1,9 @@
 package dev.qwen2j.quant;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.NativeMemory;
 import dev.qwen2j.tensor.Tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -21,13 +21,16 @@ public final class Int8Quantizer {
     private Int8Quantizer() {
     }
 
-    /** An empty int8 matrix of {@code source}'s shape, off-heap, freed with the last reference to it. */
+    /**
+     * An int8 matrix of {@code source}'s shape to be filled by {@link #quantizeRows}, off-heap and not zeroed (see
+     * {@link NativeMemory}), freed with the last reference to it; its scales start at zero.
+     */
     public static Int8Matrix allocate(Tensor source, int groupSize) {
         if (groupSize <= 0 || source.cols() % groupSize != 0) {
             throw new IllegalArgumentException(source.name() + ": group size " + groupSize
                     + " does not divide the " + source.cols() + " inputs of a row");
         }
-        MemorySegment weights = Arena.ofAuto().allocate((long) source.rows() * source.cols(), 64);
+        MemorySegment weights = NativeMemory.uninitialized((long) source.rows() * source.cols());
         return new Int8Matrix(source.name(), weights, new float[source.rows() * (source.cols() / groupSize)],
                 source.rows(), source.cols(), groupSize);
     }

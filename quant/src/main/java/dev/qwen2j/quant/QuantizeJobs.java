@@ -2,6 +2,8 @@ package dev.qwen2j.quant;
 
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +19,7 @@ import java.util.concurrent.Future;
 public final class QuantizeJobs {
 
     private static final long CHUNK_WEIGHTS = 1 << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(QuantizeJobs.class);
 
     /** Quantize {@code source} into {@code target}, scales rounded to {@code scaleType}. */
     public record Job(Tensor source, Int8Matrix target, DType scaleType) {
@@ -41,6 +44,7 @@ public final class QuantizeJobs {
         }
         long all = total;
         long[] done = {0};
+        long start = System.nanoTime();
         progress.update(0, all);
         try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads),
                 Thread.ofPlatform().daemon().name("qwen2j-quantize-", 0).factory())) {
@@ -70,5 +74,7 @@ public final class QuantizeJobs {
                 }
             }
         }
+        LOG.info("quantized {} weights to int8 in {} ms on {} threads", all, (System.nanoTime() - start) / 1_000_000,
+                Math.max(1, threads));
     }
 }

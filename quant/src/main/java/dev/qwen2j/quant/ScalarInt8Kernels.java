@@ -26,6 +26,11 @@ final class ScalarInt8Kernels implements Int8Kernels {
     }
 
     @Override
+    public void dequantize(Int8Matrix w, int row, int k0, int width, float[] out, int offset) {
+        w.dequantize(row, k0, width, out, offset);
+    }
+
+    @Override
     public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
         MemorySegment data = w.weights();
         int cols = w.cols();

@@ -130,6 +130,32 @@ final class VectorInt8Kernels implements Int8Kernels {
     }
 
     @Override
+    public void dequantize(Int8Matrix w, int row, int k0, int width, float[] out, int offset) {
+        MemorySegment data = w.weights();
+        float[] scales = w.scales();
+        int group = w.groupSize();
+        long base = (long) row * w.cols();
+        int scaleBase = row * w.groups();
+        int step = SPLIT ? 2 * L : L;
+        for (int k = k0, end = k0 + width; k < end; ) {
+            int g = k / group;
+            int groupEnd = Math.min(end, (g + 1) * group);
+            FloatVector scale = FloatVector.broadcast(F, scales[scaleBase + g]);
+            for (; k + step <= groupEnd; k += step) {
+                ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, base + k, LE);
+                ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(scale).intoArray(out, offset + k - k0);
+                if (SPLIT) {
+                    ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(scale).intoArray(out, offset + k - k0 + L);
+                }
+            }
+            float s = scales[scaleBase + g];
+            for (; k < groupEnd; k++) {
+                out[offset + k - k0] = data.get(ValueLayout.JAVA_BYTE, base + k) * s;
+            }
+        }
+    }
+
+    @Override
     public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
         MemorySegment data = w.weights();
         float[] scales = w.scales();

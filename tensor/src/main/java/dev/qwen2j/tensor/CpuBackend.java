@@ -236,7 +236,7 @@ public final class CpuBackend implements Backend {
                 if (lo < hi && tokens == 1) {
                     decode.matvec(parts[p], lo - starts[p], hi - starts[p], input, y, starts[p], linear.bias());
                 } else if (lo < hi) {
-                    kernels.matmulPacked(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
+                    kernels.matmulPacked(parts[p], decode, lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
                             linear.bias());
                 }
             }

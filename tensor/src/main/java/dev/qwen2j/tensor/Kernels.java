@@ -20,8 +20,11 @@ interface Kernels {
     void matmul(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
                 float[] y, int yStride, int yColumn, float[] bias);
 
-    /** As {@link #matmul} for a packed matrix: blocks of rows dequantized to F32 once, then the F32 kernel. */
-    void matmulPacked(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens,
+    /**
+     * As {@link #matmul} for a packed matrix: blocks of rows dequantized to F32 once by {@code format} (its fastest
+     * conversion at this width), then the F32 kernel.
+     */
+    void matmulPacked(PackedMatrix w, PackedKernels<?> format, int rowFrom, int rowTo, float[] x, int tokens,
                       float[] y, int yStride, int yColumn, float[] bias);
 
     /** {@code out[offset + i] = x[offset + i] / sqrt(mean(x²) + eps) · weight[i]} for {@code i < weight.cols()}. */

@@ -12,6 +12,14 @@ public interface PackedKernels<I> {
     /** {@code x[0 .. cols)} as {@link #matvec} reads it. */
     I prepare(float[] x, int cols);
 
+    /**
+     * {@code W[row, k0 .. k0 + width)} as F32 into {@code out[offset ..]}, for prefill's tiles: by default the
+     * matrix's own (scalar) {@link PackedMatrix#dequantize}, overridden by formats with a vector conversion.
+     */
+    default void dequantize(PackedMatrix w, int row, int k0, int width, float[] out, int offset) {
+        w.dequantize(row, k0, width, out, offset);
+    }
+
     /** {@code y[yColumn + r] = W[r]·x + bias[yColumn + r]} for {@code rowFrom <= r < rowTo}; {@code bias} may be null. */
     void matvec(PackedMatrix w, int rowFrom, int rowTo, I x, float[] y, int yColumn, float[] bias);
 }

@@ -40,7 +40,7 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void matmulPacked(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens,
+    public void matmulPacked(PackedMatrix w, PackedKernels<?> format, int rowFrom, int rowTo, float[] x, int tokens,
                              float[] y, int yStride, int yColumn, float[] bias) {
         int cols = w.cols();
         float[] row = new float[cols];

@@ -78,14 +78,14 @@ final class VectorKernels implements Kernels {
         } else if (tokens == 1 && w.dtype() == DType.F32) {
             matvecF32(w, rowFrom, rowTo, x, y, yColumn, bias);
         } else {
-            matmulTiled(w, null, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
+            matmulTiled(w, null, null, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
         }
     }
 
     @Override
-    public void matmulPacked(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens,
+    public void matmulPacked(PackedMatrix w, PackedKernels<?> format, int rowFrom, int rowTo, float[] x, int tokens,
                              float[] y, int yStride, int yColumn, float[] bias) {
-        matmulTiled(null, w, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
+        matmulTiled(null, w, format, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
     }
 
     private static void matvecBf16(Tensor w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
@@ -155,7 +155,7 @@ final class VectorKernels implements Kernels {
      * tiles accumulate in y. Exactly one of {@code w} and {@code packed} is non-null: a packed matrix
      * dequantizes its block itself, once per block, so the micro-kernel is the same for every format.
      */
-    private static void matmulTiled(Tensor w, PackedMatrix packed, int rowFrom, int rowTo, float[] x, int tokens,
+    private static void matmulTiled(Tensor w, PackedMatrix packed, PackedKernels<?> format, int rowFrom, int rowTo, float[] x, int tokens,
                                     float[] y, int yStride, int yColumn, float[] bias) {
         int cols = w != null ? w.cols() : packed.cols();
         for (int t = 0; t < tokens; t++) {
@@ -175,7 +175,7 @@ final class VectorKernels implements Kernels {
                     loadTile(w, r0, height, k0, width, tile);
                 } else {
                     for (int i = 0; i < height; i++) {
-                        packed.dequantize(r0 + i, k0, width, tile, i * width);
+                        format.dequantize(packed, r0 + i, k0, width, tile, i * width);
                     }
                 }
                 int t = 0;
