@@ -37,7 +37,7 @@ class LinearTest {
         Random random = new Random(42);
         int[] colsChoices = {1, 7, 8, 9, 17, 31, 64, 100, 513, 1030};
         int[] rowsChoices = {1, 3, 5, 16, 17, 33, 67};
-        int[] tokenChoices = {1, 1, 2, 3, 4, 5, 9};
+        int[] tokenChoices = {1, 1, 2, 3, 4, 5, 7, 8, 9};
         for (DType dtype : new DType[]{DType.BF16, DType.F16, DType.F32}) {
             for (int trial = 0; trial < 25; trial++) {
                 int cols = colsChoices[random.nextInt(colsChoices.length)];
