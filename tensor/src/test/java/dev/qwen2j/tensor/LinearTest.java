@@ -67,9 +67,36 @@ class LinearTest {
         check(backend, List.of(w), null, 10, random, "big prefill");
     }
 
+    /**
+     * Prefill of a packed format (int8 in module quant) runs matmulPacked: blocks of rows dequantized to F32, then
+     * the F32 micro-kernel. Here the "format" is a plain tensor behind {@link PackedMatrix}, so the expected sums
+     * are those of the unpacked path. Decode (one token) runs the format's own kernels, so tokens ≥ 2.
+     */
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void packedPrefillMatchesTheExactSum(int bits) {
+        CpuBackend backend = Widths.vector(bits);
+        Random random = new Random(5);
+        int[][] shapes = {{3, 7, 2}, {37, 100, 5}, {33, 1030, 4}, {5, 9, 9}}; // rows, cols, tokens
+        for (int[] shape : shapes) {
+            Tensor w = TestTensors.random("w", DType.BF16, shape[0], shape[1], random);
+            Tensor other = TestTensors.random("w2", DType.BF16, 17, shape[1], random);
+            Tensor bias = TestTensors.random("b", DType.F32, 1, shape[0], random);
+            check(backend, List.of(w, other), java.util.Arrays.asList(bias, null), shape[2], random, true,
+                    "packed " + shape[0] + "x" + shape[1]);
+        }
+    }
+
     private static void check(CpuBackend backend, List<Tensor> parts, List<Tensor> biases, int tokens, Random random, String what) {
-        Backend.LinearWeights vectorWeights = backend.linear(parts, biases);
-        Backend.LinearWeights scalarWeights = SCALAR.linear(parts, biases);
+        check(backend, parts, biases, tokens, random, false, what);
+    }
+
+    private static void check(CpuBackend backend, List<Tensor> parts, List<Tensor> biases, int tokens, Random random,
+                              boolean packed, String what) {
+        Backend.LinearWeights vectorWeights = packed ? backend.packedLinear(TensorAsPacked.of(parts), biases)
+                : backend.linear(parts, biases);
+        Backend.LinearWeights scalarWeights = packed ? SCALAR.packedLinear(TensorAsPacked.of(parts), biases)
+                : SCALAR.linear(parts, biases);
         int in = vectorWeights.inFeatures();
         int out = vectorWeights.outFeatures();
         float[] x = TestTensors.randomFloats(tokens * in, random);
