@@ -4,8 +4,6 @@ import dev.qwen2j.core.chat.ReasoningSplitter;
 import dev.qwen2j.core.sampling.Sampler;
 import dev.qwen2j.core.tokenizer.StreamingDecoder;
 
-import java.util.Arrays;
-
 /**
  * One sequence of a {@link BatchEngine}: its tokens, its cache and position, its sampler and stop conditions, and
  * the text it produced, split into reasoning and answer. Between steps it holds the logits of its last token; {@link
@@ -67,8 +65,9 @@ final class Sequence implements ReasoningSplitter.Sink {
         this.feed = new int[1 + thinking.closeTokens().length + thinking.continuationTokens().length];
     }
 
-    int[] prompt() {
-        return Arrays.copyOf(history, promptLength);
+    /** The prompt, then the tokens generated so far: the prompt's tokens are the first {@link #promptLength()}. */
+    int[] promptTokens() {
+        return history;
     }
 
     int promptLength() {
@@ -83,6 +82,17 @@ final class Sequence implements ReasoningSplitter.Sink {
         return finishReason != null;
     }
 
+    /** True when the listener asks to stop, or the generating thread was interrupted. */
+    boolean cancelRequested() {
+        return listener.isCancelled() || Thread.currentThread().isInterrupted();
+    }
+
+    /** Ends the sequence as {@link FinishReason#CANCELLED} (before its prompt was even prefilled, perhaps). */
+    void cancel() {
+        feedCount = 0;
+        finish(FinishReason.CANCELLED);
+    }
+
     /**
      * Samples the next token from {@link #logits} and queues what the next step feeds; or finishes (end of
      * sequence, stop string, length, cancellation), queueing nothing.
@@ -94,7 +104,7 @@ final class Sequence implements ReasoningSplitter.Sink {
         } else {
             decodeSteps++;
         }
-        if (listener.isCancelled() || Thread.currentThread().isInterrupted()) {
+        if (cancelRequested()) {
             finish(FinishReason.CANCELLED);
             return;
         }
