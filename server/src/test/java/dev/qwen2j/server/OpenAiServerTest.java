@@ -165,6 +165,10 @@ class OpenAiServerTest {
                 + "\"temperature\":\"hot\"}", "secret"), 400, "temperature", "invalid_value");
         assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
                 + "\"n\":99}", "secret"), 400, "n", "invalid_value");
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"n\":9}", "secret"), 400, "n", "invalid_value"); // more choices than --max-batch 8 sequences
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"thinking_token_budget\":0}", "secret"), 400, "thinking_token_budget", "invalid_value");
         assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[]}", "secret"), 400, "messages",
                 "invalid_value");
         assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}",
