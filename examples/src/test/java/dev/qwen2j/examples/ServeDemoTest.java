@@ -9,6 +9,7 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.completions.CompletionUsage;
@@ -31,6 +32,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -144,6 +146,48 @@ class ServeDemoTest {
             contents.add(text);
         }
         assertTrue(contents.stream().distinct().count() > 1, "the seeds differ: " + contents);
+    }
+
+    /**
+     * logprobs / top_logprobs in OpenAI's shape: one entry per generated token (the thinking's included) whose texts
+     * spell the output, log-probabilities at most 0, alternatives most likely first; streamed, the same entries.
+     */
+    @Test
+    void logprobsListEveryTokenWithItsAlternatives() {
+        ChatCompletion completion = client.chat().completions().create(ask(QUESTION).temperature(0.0).logprobs(true)
+                .topLogprobs(2).build());
+        ChatCompletion.Choice choice = completion.choices().getFirst();
+        List<ChatCompletionTokenLogprob> tokens = choice.logprobs().orElseThrow().content().orElseThrow();
+        StringBuilder text = new StringBuilder();
+        for (ChatCompletionTokenLogprob t : tokens) {
+            text.append(t.token());
+            assertTrue(t.logprob() <= 0, t.toString());
+            assertEquals(2, t.topLogprobs().size(), t.toString());
+            assertTrue(t.topLogprobs().get(0).logprob() >= t.topLogprobs().get(1).logprob(), t.toString());
+            assertTrue(t.logprob() <= t.topLogprobs().get(0).logprob(), t.toString());
+            assertEquals(t.token(), new String(toBytes(t.bytes().orElseThrow()), StandardCharsets.UTF_8));
+        }
+        assertEquals(completion.usage().orElseThrow().completionTokens() - 1, tokens.size(), "all but the <|im_end|>");
+        assertTrue(text.toString().contains(THINKING) && text.toString().endsWith("837"), text.toString());
+
+        List<ChatCompletionTokenLogprob> streamed = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ask(QUESTION)
+                .temperature(0.0).logprobs(true).topLogprobs(2).build())) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.logprobs()
+                    .flatMap(ChatCompletionChunk.Choice.Logprobs::content).ifPresent(streamed::addAll)));
+        }
+        assertEquals(tokens.stream().map(ChatCompletionTokenLogprob::token).toList(),
+                streamed.stream().map(ChatCompletionTokenLogprob::token).toList());
+        assertEquals(tokens.stream().map(ChatCompletionTokenLogprob::logprob).toList(),
+                streamed.stream().map(ChatCompletionTokenLogprob::logprob).toList());
+    }
+
+    private static byte[] toBytes(List<Long> values) {
+        byte[] bytes = new byte[values.size()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (long) values.get(i);
+        }
+        return bytes;
     }
 
     /** vLLM's thinking_token_budget closes the thought after that many tokens: what it thought is cut short. */

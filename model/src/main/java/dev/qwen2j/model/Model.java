@@ -538,8 +538,10 @@ public final class Model implements AutoCloseable {
     /** A sequence of prompt {@code r} in {@code cache} (which it releases when done), sampling with {@code seed}. */
     Sequence sequence(PreparedPrompt r, KvCache cache, long seed, GenerationListener listener) {
         Sampler sampler = new Sampler(r.options.samplingParams(generationDefaults), seed, config.vocabSize());
+        int top = r.options.topLogprobs();
         return new Sequence(r.tokens, r.maxTokens, cache, sampler, r.stopIds, tokenizer.streamingDecoder(true),
-                new StopStringMatcher(r.options.stopStrings()), r.thinking, listener);
+                new StopStringMatcher(r.options.stopStrings()), r.thinking, listener,
+                top < 0 ? null : new LogprobsCollector(tokenizer, config.vocabSize(), top));
     }
 
     private PreparedPrompt request(String text, GenerationOptions options) {

@@ -29,6 +29,7 @@ final class Sequence implements ReasoningSplitter.Sink {
     private final ReasoningSplitter splitter;
     private final ThinkingControl thinking;
     private final GenerationListener listener;
+    private final LogprobsCollector logprobs; // null unless asked for
     private final StringBuilder text = new StringBuilder();
 
     /** Tokens queued for the next forward pass. */
@@ -43,12 +44,13 @@ final class Sequence implements ReasoningSplitter.Sink {
     private int decodeSteps;
 
     /**
-     * @param cache the sequence's KV cache; a pooled session's own cache stays open ({@link #release()} only gives
-     *              pages back to a pool)
+     * @param cache    the sequence's KV cache; a pooled session's own cache stays open ({@link #release()} only
+     *                 gives pages back to a pool)
+     * @param logprobs what reports the sampled tokens' log-probabilities, or null
      */
     Sequence(int[] prompt, int maxTokens, KvCache cache, Sampler sampler, int[] stopIds,
              StreamingDecoder decoder, StopStringMatcher stopStrings, ThinkingControl thinking,
-             GenerationListener listener) {
+             GenerationListener listener, LogprobsCollector logprobs) {
         this.cache = cache;
         this.promptLength = prompt.length;
         this.maxTokens = maxTokens;
@@ -62,6 +64,7 @@ final class Sequence implements ReasoningSplitter.Sink {
         this.thinking = thinking;
         this.splitter = new ReasoningSplitter(thinking.format(), thinking.startsInThought(), this);
         this.listener = listener;
+        this.logprobs = logprobs;
         this.feed = new int[1 + thinking.closeTokens().length + thinking.continuationTokens().length];
     }
 
@@ -108,6 +111,9 @@ final class Sequence implements ReasoningSplitter.Sink {
             finish(FinishReason.CANCELLED);
             return;
         }
+        if (logprobs != null) {
+            logprobs.capture(logits); // before the sampler changes them
+        }
         int next = sampler.sample(logits, history, length, promptLength);
         boolean inThought = splitter.inReasoning();
         if (inThought && thinkingTokens < thinking.minTokens() && next == thinking.endOfThinking()) {
@@ -123,6 +129,9 @@ final class Sequence implements ReasoningSplitter.Sink {
                 history[length++] = next;
                 finish(FinishReason.EOS);
                 return;
+            }
+            if (logprobs != null && generated < maxTokens) {
+                listener.onLogprobs(logprobs.of(next));
             }
             if (!append(next, inThought)) {
                 return;

@@ -82,9 +82,17 @@ record CompletionRequest(String model, List<Map<String, Object>> messages, List<
         if (budget != null || thinkingBudget > 0) {
             options.maxThinkingTokens(budget != null ? budget : thinkingBudget);
         }
-        if (Boolean.TRUE.equals(bool(body, "logprobs")) || present(body, "top_logprobs") != null) {
+        if (!chat && (present(body, "logprobs") != null || present(body, "top_logprobs") != null)) {
             throw new ApiException(400, "invalid_request_error", "logprobs", "unsupported_parameter",
-                    "logprobs and top_logprobs are not supported by this server yet");
+                    "logprobs are supported on /v1/chat/completions only, not on the legacy /v1/completions");
+        }
+        boolean logprobs = chat && Boolean.TRUE.equals(bool(body, "logprobs"));
+        Integer top = integer(body, "top_logprobs", 0, GenerationOptions.MAX_TOP_LOGPROBS);
+        if (top != null && !logprobs) {
+            throw ApiException.invalid("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        if (logprobs) {
+            options.logprobs(top == null ? 0 : top);
         }
         Integer n = integer(body, "n", 1, MAX_N);
         boolean stream = Boolean.TRUE.equals(bool(body, "stream"));

@@ -1,7 +1,9 @@
 package dev.qwen2j.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwen2j.core.chat.ChatTemplateException;
 import dev.qwen2j.core.chat.AssistantOutput;
@@ -11,6 +13,7 @@ import dev.qwen2j.model.ContextLengthExceededException;
 import dev.qwen2j.model.FinishReason;
 import dev.qwen2j.model.ContinuousBatch;
 import dev.qwen2j.model.GenerationResult;
+import dev.qwen2j.model.TokenLogprobs;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +38,8 @@ final class Completions {
         this.json = json;
     }
 
-    /** One choice's outcome. */
-    private record Choice(String reasoning, String content, List<ToolCall> toolCalls,
+    /** One choice's outcome; {@code logprobs} null unless asked for. */
+    private record Choice(String reasoning, String content, List<ToolCall> toolCalls, ArrayNode logprobs,
                           GenerationResult result) {
     }
 
@@ -113,7 +116,7 @@ final class Completions {
             } else {
                 choice.put("text", c.content());
             }
-            choice.putNull("logprobs");
+            choice.set("logprobs", logprobs(c.logprobs()));
             choice.put("finish_reason", finishReason(c));
         }
         body.set("usage", usage);
@@ -132,6 +135,7 @@ final class Completions {
         private final EventStream out;
         private final long arrivalNanos;
         private final AssistantOutput output;
+        private final ArrayNode logprobs; // every token's (a body), or those not yet streamed; null: not asked for
         private long last;
         Choice choice;
 
@@ -143,21 +147,42 @@ final class Completions {
             this.chunks = chunks;
             this.out = out;
             this.arrivalNanos = arrivalNanos;
+            this.logprobs = request.options().topLogprobs() >= 0 ? json.createArrayNode() : null;
             this.output = new AssistantOutput(prompt, request.tools() != null, new AssistantOutput.Sink() {
                 @Override
                 public void reasoning(String text) {
                     if (stream) {
-                        out.event(chunks.delta(index, "reasoning_content", text).toString());
+                        out.event(chunks.delta(index, "reasoning_content", text, streamedLogprobs()).toString());
                     }
                 }
 
                 @Override
                 public void content(String text) {
                     if (stream) {
-                        out.event(chunks.delta(index, chat ? "content" : "text", text).toString());
+                        out.event(chunks.delta(index, chat ? "content" : "text", text, streamedLogprobs()).toString());
                     }
                 }
             });
+        }
+
+        /** The tokens whose logprobs have not been streamed yet, taken; null when none or not asked for. */
+        private ArrayNode streamedLogprobs() {
+            if (logprobs == null || logprobs.isEmpty()) {
+                return null;
+            }
+            ArrayNode taken = logprobs.deepCopy();
+            logprobs.removeAll();
+            return taken;
+        }
+
+        @Override
+        public void onLogprobs(TokenLogprobs t) {
+            ObjectNode entry = entry(t.sampled());
+            ArrayNode top = entry.putArray("top_logprobs");
+            for (TokenLogprobs.Entry alternative : t.top()) {
+                top.add(entry(alternative));
+            }
+            logprobs.add(entry);
         }
 
         @Override
@@ -180,7 +205,7 @@ final class Completions {
         @Override
         public void onFinish(GenerationResult result) {
             output.finish();
-            choice = new Choice(output.reasoning(), output.content(), output.toolCalls(), result);
+            choice = new Choice(output.reasoning(), output.content(), output.toolCalls(), logprobs, result);
             if (stream) {
                 ObjectNode last = chunks.chunk();
                 ObjectNode c = last.putArray("choices").addObject().put("index", index);
@@ -188,11 +213,31 @@ final class Completions {
                 if (chat && !choice.toolCalls().isEmpty()) {
                     delta.set("tool_calls", toolCalls(choice.toolCalls(), true));
                 }
-                c.putNull("logprobs");
+                c.set("logprobs", logprobs(streamedLogprobs()));
                 c.put("finish_reason", finishReason(choice));
                 out.event(last.toString());
             }
         }
+    }
+
+    /** OpenAI's logprobs object of a choice or chunk: {@code {"content": [...], "refusal": null}}, or null. */
+    private JsonNode logprobs(ArrayNode content) {
+        if (content == null) {
+            return NullNode.getInstance();
+        }
+        ObjectNode logprobs = json.createObjectNode();
+        logprobs.set("content", content);
+        return logprobs.putNull("refusal");
+    }
+
+    /** One token as OpenAI's logprobs list it: text, logprob and UTF-8 bytes. */
+    private ObjectNode entry(TokenLogprobs.Entry token) {
+        ObjectNode entry = json.createObjectNode().put("token", token.token()).put("logprob", token.logprob());
+        ArrayNode bytes = entry.putArray("bytes");
+        for (byte b : token.bytes()) {
+            bytes.add(b & 0xff);
+        }
+        return entry;
     }
 
     private ArrayNode toolCalls(List<ToolCall> calls, boolean streamed) {
@@ -238,6 +283,11 @@ final class Completions {
         }
 
         ObjectNode delta(int index, String field, String text) {
+            return delta(index, field, text, null);
+        }
+
+        /** A chunk of one choice's text, with the logprobs of its tokens (null: none). */
+        ObjectNode delta(int index, String field, String text, ArrayNode logprobs) {
             ObjectNode chunk = chunk();
             ObjectNode choice = chunk.putArray("choices").addObject().put("index", index);
             if (chat) {
@@ -245,7 +295,7 @@ final class Completions {
             } else {
                 choice.put("text", text);
             }
-            choice.putNull("logprobs");
+            choice.set("logprobs", logprobs(logprobs));
             choice.putNull("finish_reason");
             return chunk;
         }

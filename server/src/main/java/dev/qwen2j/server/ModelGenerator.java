@@ -8,6 +8,7 @@ import dev.qwen2j.model.GenerationOptions;
 import dev.qwen2j.model.GenerationResult;
 import dev.qwen2j.model.Model;
 import dev.qwen2j.model.PreparedPrompt;
+import dev.qwen2j.model.TokenLogprobs;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -127,6 +128,11 @@ public final class ModelGenerator implements Generator {
             @Override
             public void onChannelText(Channel channel, String text) {
                 events.add(() -> choice.onChannelText(channel, text));
+            }
+
+            @Override
+            public void onLogprobs(TokenLogprobs logprobs) {
+                events.add(() -> choice.onLogprobs(logprobs));
             }
 
             @Override

@@ -176,6 +176,10 @@ class OpenAiServerTest {
         assertError(post("/v1/completions", "{\"model\":\"stub\",\"prompt\":42}", "secret"), 400, "prompt", "invalid_value");
         assertError(post("/v1/completions", "{\"model\":\"stub\",\"prompt\":\"hi\",\"logprobs\":true}", "secret"), 400,
                 "logprobs", "unsupported_parameter");
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"top_logprobs\":3}", "secret"), 400, "top_logprobs", "invalid_value"); // without logprobs: true
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"logprobs\":true,\"top_logprobs\":21}", "secret"), 400, "top_logprobs", "invalid_value");
         assertError(post("/v1/nothing", "{}", "secret"), 404, null, "unknown_url");
         assertError(post("/v1/completions", "{\"model\":\"stub\",\"prompt\":\"" + "x".repeat(5 << 20) + "\"}", "secret"),
                 413, null, "request_too_large");
