@@ -37,7 +37,8 @@ final class ServeCommand implements Callable<Integer> {
     String apiKey;
 
     @Option(names = "--max-batch", defaultValue = "8", paramLabel = "N",
-            description = "Generations running at once (default: 8).")
+            description = "Sequences decoded at once in one continuous batch, a request of n choices taking n "
+                    + "(default: 8). Their KV cache, --context positions each, is allocated at start.")
     int maxBatch;
 
     @Option(names = "--max-queue", defaultValue = "64", paramLabel = "N",
@@ -52,6 +53,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--shutdown-grace", defaultValue = "30", paramLabel = "SECONDS",
             description = "How long running requests may take to finish on shutdown (default: 30).")
     int shutdownGrace;
+
+    @Option(names = "--thinking-budget", paramLabel = "N",
+            description = "Close a reasoning model's thinking after N tokens and let it answer, for requests that "
+                    + "set no thinking_token_budget (default: no limit).")
+    Integer thinkingBudget;
 
     @Option(names = "--name", paramLabel = "ID",
             description = "The model id clients name (default: 'demo' or the model folder's name).")
@@ -73,9 +79,13 @@ final class ServeCommand implements Callable<Integer> {
         if (context < 0) {
             throw new IllegalArgumentException("--context must be >= 0 (0 = the model's maximum), got " + context);
         }
+        if (thinkingBudget != null && thinkingBudget < 1) {
+            throw new IllegalArgumentException("--thinking-budget must be >= 1 tokens, got " + thinkingBudget);
+        }
         // Every flag is checked before the model loads.
         ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port).withApiKey(apiKey)
-                .withLimits(maxBatch, maxQueue).withShutdownGrace(Duration.ofSeconds(shutdownGrace));
+                .withLimits(maxBatch, maxQueue).withShutdownGrace(Duration.ofSeconds(shutdownGrace))
+                .withThinkingBudget(thinkingBudget == null ? 0 : thinkingBudget);
         try (Model model = source.load(context, err)) {
             String id = name != null ? name : ModelPaths.DEMO.equals(source.model) ? "demo"
                     : source.folder.toAbsolutePath().normalize().getFileName().toString();

@@ -2,12 +2,14 @@ package dev.qwen2j.examples;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.OpenAIServiceException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.completions.CompletionUsage;
@@ -26,6 +28,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -121,6 +128,79 @@ class ServeDemoTest {
         assertEquals(3 * one.usage().orElseThrow().completionTokens(), completion.usage().orElseThrow().completionTokens());
     }
 
+    /** Choice i of a seeded request is what a request of one choice with seed + i gets: its own seed stream. */
+    @Test
+    void nSeededChoicesEachFollowTheirOwnSeed() {
+        ChatCompletion three = client.chat().completions().create(ask(QUESTION).n(3).temperature(1.5).seed(7)
+                .maxCompletionTokens(24).build());
+        List<String> contents = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ChatCompletion one = client.chat().completions().create(ask(QUESTION).temperature(1.5).seed(7 + i)
+                    .maxCompletionTokens(24).build());
+            ChatCompletion.Choice choice = three.choices().get(i);
+            String text = choice.message().content().orElse("") + "|"
+                    + choice.message()._additionalProperties().get("reasoning_content");
+            ChatCompletion.Choice alone = one.choices().getFirst();
+            assertEquals(alone.message().content().orElse("") + "|"
+                    + alone.message()._additionalProperties().get("reasoning_content"), text, "choice " + i);
+            contents.add(text);
+        }
+        assertTrue(contents.stream().distinct().count() > 1, "the seeds differ: " + contents);
+    }
+
+    /**
+     * logprobs / top_logprobs in OpenAI's shape: one entry per generated token (the thinking's included) whose texts
+     * spell the output, log-probabilities at most 0, alternatives most likely first; streamed, the same entries.
+     */
+    @Test
+    void logprobsListEveryTokenWithItsAlternatives() {
+        ChatCompletion completion = client.chat().completions().create(ask(QUESTION).temperature(0.0).logprobs(true)
+                .topLogprobs(2).build());
+        ChatCompletion.Choice choice = completion.choices().getFirst();
+        List<ChatCompletionTokenLogprob> tokens = choice.logprobs().orElseThrow().content().orElseThrow();
+        StringBuilder text = new StringBuilder();
+        for (ChatCompletionTokenLogprob t : tokens) {
+            text.append(t.token());
+            assertTrue(t.logprob() <= 0, t.toString());
+            assertEquals(2, t.topLogprobs().size(), t.toString());
+            assertTrue(t.topLogprobs().get(0).logprob() >= t.topLogprobs().get(1).logprob(), t.toString());
+            assertTrue(t.logprob() <= t.topLogprobs().get(0).logprob(), t.toString());
+            assertEquals(t.token(), new String(toBytes(t.bytes().orElseThrow()), StandardCharsets.UTF_8));
+        }
+        assertEquals(completion.usage().orElseThrow().completionTokens() - 1, tokens.size(), "all but the <|im_end|>");
+        assertTrue(text.toString().contains(THINKING) && text.toString().endsWith("837"), text.toString());
+
+        List<ChatCompletionTokenLogprob> streamed = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ask(QUESTION)
+                .temperature(0.0).logprobs(true).topLogprobs(2).build())) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.logprobs()
+                    .flatMap(ChatCompletionChunk.Choice.Logprobs::content).ifPresent(streamed::addAll)));
+        }
+        assertEquals(tokens.stream().map(ChatCompletionTokenLogprob::token).toList(),
+                streamed.stream().map(ChatCompletionTokenLogprob::token).toList());
+        assertEquals(tokens.stream().map(ChatCompletionTokenLogprob::logprob).toList(),
+                streamed.stream().map(ChatCompletionTokenLogprob::logprob).toList());
+    }
+
+    private static byte[] toBytes(List<Long> values) {
+        byte[] bytes = new byte[values.size()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (long) values.get(i);
+        }
+        return bytes;
+    }
+
+    /** vLLM's thinking_token_budget closes the thought after that many tokens: what it thought is cut short. */
+    @Test
+    void aThinkingBudgetCutsTheReasoningShort() {
+        ChatCompletion completion = client.chat().completions().create(ask(QUESTION)
+                .putAdditionalBodyProperty("thinking_token_budget", JsonValue.from(4)).build());
+        String reasoning = String.valueOf(completion.choices().getFirst().message()._additionalProperties()
+                .get("reasoning_content").asString().orElseThrow());
+        assertTrue(!reasoning.isEmpty() && reasoning.length() < THINKING.length() && THINKING.startsWith(reasoning),
+                reasoning);
+    }
+
     @Test
     void completionsTakeARawPrompt() {
         Completion completion = client.completions().create(CompletionCreateParams.builder().model("demo")
@@ -157,17 +237,37 @@ class ServeDemoTest {
 
     /**
      * 32 streaming clients at once, each asking sums until the time is up (at least one each): every answer right,
-     * no error, and the heap after a second round no bigger than after the first (beyond noise; the first grows
-     * the model's session pool to 32).
+     * no error, the heap after a second round no bigger than after the first (beyond noise), and the requests
+     * really shared decode steps: the server's metrics saw steps computing many sequences at once.
      */
     @Test
     void thirtyTwoConcurrentStreamingClientsAllGetTheRightSums() throws Exception {
+        double steps = metric("qwen2j_decode_batch_size_count");
+        double sequences = metric("qwen2j_decode_batch_size_sum");
         int answered = load(32, Duration.ZERO);
         long before = usedHeapAfterGc();
         answered += load(32, Duration.ofSeconds(1));
         long after = usedHeapAfterGc();
         assertTrue(answered >= 64, answered + " answers");
         assertTrue(after - before < 32L << 20, "heap grew from " + before + " to " + after + " bytes");
+        double largest = metric("qwen2j_decode_batch_size_max");
+        double mean = (metric("qwen2j_decode_batch_size_sum") - sequences)
+                / (metric("qwen2j_decode_batch_size_count") - steps);
+        System.out.printf("decode steps: largest batch %.0f, mean %.1f sequences%n", largest, mean);
+        assertTrue(largest >= 8, "the largest decode step computed for " + largest + " sequences");
+        assertTrue(mean > 2, "a decode step of the load computed for " + mean + " sequences on average");
+    }
+
+    /** A value of the server's /metrics, by its Prometheus name. */
+    private static double metric(String name) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(server.url() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1));
+            }
+        }
+        throw new AssertionError(name + " missing from /metrics:\n" + response.body());
     }
 
     /** Runs {@code clients} concurrent streaming clients for about {@code time}; returns the answers checked. */

@@ -3,115 +3,175 @@ package dev.qwen2j.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
- * Decodes a batch of sequences together: every step, each unfinished sequence samples from its own logits (own
- * sampler, own stop conditions), and the tokens all of them queued run through the model in one forward pass, so
- * the weights are read once per step for the whole batch (the linear maps run matrix-matrix over the batch, attention
- * per sequence over its own cache). A sequence that finishes leaves at once; the others go on without waiting for
- * it. A single generation is a batch of one, which is the plain decode path (one row, matrix-vector).
+ * Decodes a batch of sequences together, step by step, while sequences come and go (continuous batching). Every
+ * step, each decoding sequence samples from its own logits (own sampler, own stop conditions), and the tokens all of
+ * them queued run through the model in one forward pass together with up to one block of the prompts waiting to be
+ * prefilled, so the weights are read once per step for the whole batch (the linear maps run matrix-matrix over the
+ * rows, attention per sequence over its own cache). A prompt's prefill therefore holds the others up by at most one
+ * block per step. A sequence that finishes leaves at once, its pages freed; the others go on without waiting for it.
+ * A single generation is a batch of one, which is the plain path (prefill blocks, then one row per step).
+ *
+ * <p>The samples of one prompt are admitted together: the first prefills the prompt, then the others start from
+ * its pages (shared, copy on write) and a copy of its logits, so the prompt is computed and held once.
  *
  * <p>The engine works on one {@link Session}'s buffers; sequences bring their own caches. Confined to one thread.
  */
 final class BatchEngine {
 
+    /** The samples of one prompt while it is being prefilled into the first one's cache. */
+    private static final class Prompt {
+        final Sequence[] samples;
+        long start;       // when its first block ran
+        boolean complete; // the last block ran; the first sample holds the logits after it
+
+        Prompt(Sequence[] samples) {
+            this.samples = samples;
+        }
+
+        Sequence first() {
+            return samples[0];
+        }
+    }
+
     private final Session session;
     private final Batch batch;
-    private final Sequence[] runOwners;
+    private final Sequence[] runOwners; // the sequence that samples from run r's logits, or null
+    private final Prompt[] runPrompts;  // the prompt whose last block run r is, or null
     private final int vocab;
-    private final List<Sequence> active = new ArrayList<>();
+    private final Consumer<Sequence> retired;
+    private final List<Sequence> decoding = new ArrayList<>();
+    private final List<Prompt> prefilling = new ArrayList<>();
+    private int admitted;
 
-    BatchEngine(Session session, int vocab) {
+    /**
+     * @param retired told of every sequence that leaves the batch (finished or cancelled), after its pages went
+     *                back to their pool
+     */
+    BatchEngine(Session session, int vocab, Consumer<Sequence> retired) {
         this.session = session;
         this.batch = new Batch(session.sequences());
         this.runOwners = new Sequence[session.sequences()];
+        this.runPrompts = new Prompt[session.sequences()];
         this.vocab = vocab;
+        this.retired = retired;
+    }
+
+    BatchEngine(Session session, int vocab) {
+        this(session, vocab, s -> { });
+    }
+
+    /** Sequences admitted and not yet finished: prefilling, waiting for their prompt, or decoding. */
+    int size() {
+        return admitted;
+    }
+
+    /** Sequences the batch holds at most. */
+    int capacity() {
+        return session.sequences();
     }
 
     /**
-     * Runs the prompt of {@code s} through the model into its cache (blocks of the session's size) and leaves the
-     * logits after it with the sequence. Prefill runs alone, before the sequence joins the batch.
+     * Admits the samples of one prompt (sequences of the same prompt, each with an empty cache; the first one's cache
+     * must be able to share its pages with the others'). They join at the next step.
      */
-    void prefill(Sequence s) {
-        long start = System.nanoTime();
-        int[] prompt = s.prompt();
-        int block = session.blockSize();
-        int promptEnd = s.position + prompt.length; // every block takes the RoPE table of the whole prompt
-        for (int done = 0; done < prompt.length; ) {
-            int n = Math.min(block, prompt.length - done);
-            System.arraycopy(prompt, done, session.tokens, 0, n);
-            batch.clear();
-            batch.add(s.cache, s.position, n, promptEnd);
-            session.forward(batch);
-            s.position += n;
-            done += n;
+    void admit(Sequence... samples) {
+        if (samples.length == 0 || admitted + samples.length > capacity()) {
+            throw new IllegalStateException("the batch holds at most " + capacity() + " sequences; " + admitted
+                    + " are in it, " + samples.length + " more do not fit");
         }
-        batch.clear();
-        takeLogits(s, 0);
-        s.prefilled(System.nanoTime() - start);
+        prefilling.add(new Prompt(samples));
+        admitted += samples.length;
     }
 
     /**
-     * Puts {@code s}, whose cache was forked from the prefilled {@code parent}'s, at the parent's point: same position,
-     * a copy of its logits, so the prompt is computed and held once for all samples.
-     */
-    void fork(Sequence parent, Sequence s) {
-        s.position = parent.position;
-        System.arraycopy(parent.logits, 0, logitsOf(s), 0, vocab);
-    }
-
-    /** Adds a prefilled (or forked) sequence to the batch. */
-    void join(Sequence s) {
-        if (active.size() == session.sequences()) {
-            throw new IllegalStateException("the batch holds at most " + session.sequences() + " sequences");
-        }
-        active.add(s);
-    }
-
-    /**
-     * Decodes until every sequence of the batch has finished.
+     * Steps until every admitted sequence has finished.
      *
      * @param modelClosed polled before each step
      * @throws IllegalStateException when the model was closed meanwhile
      */
     void run(BooleanSupplier modelClosed) {
-        while (!active.isEmpty()) {
-            if (modelClosed.getAsBoolean()) {
-                throw new IllegalStateException("model closed during the generation");
-            }
-            for (int i = 0; i < active.size(); ) {
-                Sequence s = active.get(i);
-                s.advance();
-                if (s.finished()) {
-                    active.remove(i);
-                } else {
-                    i++;
-                }
-            }
-            step();
+        while (admitted > 0) {
+            step(modelClosed);
         }
     }
 
-    /** One forward pass (more, should the queued tokens exceed the session's rows) over every active sequence. */
-    private void step() {
-        int rows = session.rows();
-        batch.clear();
-        for (int i = 0; i < active.size(); i++) {
-            Sequence s = active.get(i);
-            for (int from = 0; from < s.feedCount; ) {
-                if (batch.rows == rows) {
-                    forward();
-                }
-                int n = Math.min(s.feedCount - from, rows - batch.rows);
-                System.arraycopy(s.feed, from, session.tokens, batch.rows, n);
-                runOwners[batch.runs] = from + n == s.feedCount ? s : null; // only a sequence's last run samples
-                batch.add(s.cache, s.position, n);
-                s.position += n;
-                from += n;
+    /**
+     * One step: every decoding sequence samples its next token (one that finishes leaves), then one forward pass
+     * (more, should the rows overflow the session's) runs the tokens they queued and up to a block of waiting prompt
+     * tokens, first come first served.
+     *
+     * @param modelClosed polled first
+     * @return the sequences this step computed for (decoding ones and prompts being prefilled)
+     * @throws IllegalStateException when the model was closed
+     */
+    int step(BooleanSupplier modelClosed) {
+        if (modelClosed.getAsBoolean()) {
+            throw new IllegalStateException("model closed during the generation");
+        }
+        for (int i = 0; i < decoding.size(); ) {
+            Sequence s = decoding.get(i);
+            s.advance();
+            if (s.finished()) {
+                decoding.remove(i);
+                retire(s);
+            } else {
+                i++;
             }
+        }
+        dropCancelledPrompts();
+        int stepped = decoding.size() + prefilling.size();
+        batch.clear();
+        for (int i = 0; i < decoding.size(); i++) {
+            Sequence s = decoding.get(i);
+            queue(s, s.feed, 0, s.feedCount, -1, true, null);
+        }
+        int budget = session.blockSize();
+        for (int p = 0; p < prefilling.size() && budget > 0; p++) {
+            Prompt prompt = prefilling.get(p);
+            Sequence first = prompt.first();
+            int length = first.promptLength();
+            int n = Math.min(budget, length - first.position);
+            if (prompt.start == 0) {
+                prompt.start = System.nanoTime();
+            }
+            // Every block takes the RoPE table of the whole prompt, as one forward call of it would.
+            boolean last = first.position + n == length;
+            queue(first, first.promptTokens(), first.position, n, length, last, last ? prompt : null);
+            budget -= n;
         }
         if (batch.runs > 0) {
             forward();
+        }
+        startDecoding();
+        return stepped;
+    }
+
+    /**
+     * Queues {@code tokens[from, from + count)} of {@code s} at its next positions, split over forward passes when
+     * the rows are full; the run holding the last of them samples when {@code samples} is true.
+     *
+     * @param ropeLength the length RoPE is computed for, or -1 for the sequence so far
+     * @param completes  the prompt whose last block this is, or null
+     */
+    private void queue(Sequence s, int[] tokens, int from, int count, int ropeLength, boolean samples,
+                       Prompt completes) {
+        int rows = session.rows();
+        int end = from + count;
+        while (from < end) {
+            if (batch.rows == rows) {
+                forward();
+            }
+            int n = Math.min(end - from, rows - batch.rows);
+            System.arraycopy(tokens, from, session.tokens, batch.rows, n);
+            boolean lastRun = from + n == end; // only a run's last row has logits worth keeping
+            runOwners[batch.runs] = lastRun && samples ? s : null;
+            runPrompts[batch.runs] = lastRun ? completes : null;
+            batch.add(s.cache, s.position, n, ropeLength < 0 ? s.position + n : ropeLength);
+            s.position += n;
+            from += n;
         }
     }
 
@@ -122,8 +182,61 @@ final class BatchEngine {
                 takeLogits(runOwners[r], r);
                 runOwners[r] = null;
             }
+            if (runPrompts[r] != null) {
+                runPrompts[r].complete = true;
+                runPrompts[r] = null;
+            }
         }
         batch.clear();
+    }
+
+    /** Moves every prompt prefilled by now into decoding: its other samples start from its pages and logits. */
+    private void startDecoding() {
+        for (int p = 0; p < prefilling.size(); ) {
+            Prompt prompt = prefilling.get(p);
+            if (!prompt.complete) {
+                p++;
+                continue;
+            }
+            prefilling.remove(p);
+            Sequence first = prompt.first();
+            long nanos = System.nanoTime() - prompt.start;
+            for (Sequence s : prompt.samples) {
+                if (s != first) {
+                    s.cache.share(first.cache);
+                    s.position = first.position;
+                    System.arraycopy(first.logits, 0, logitsOf(s), 0, vocab);
+                }
+                s.prefilled(nanos);
+                decoding.add(s);
+            }
+        }
+    }
+
+    /** A prompt none of whose samples is wanted any more leaves before the rest of it is computed. */
+    private void dropCancelledPrompts() {
+        for (int p = 0; p < prefilling.size(); ) {
+            Prompt prompt = prefilling.get(p);
+            boolean wanted = false;
+            for (Sequence s : prompt.samples) {
+                wanted |= !s.cancelRequested();
+            }
+            if (wanted) {
+                p++;
+                continue;
+            }
+            prefilling.remove(p);
+            for (Sequence s : prompt.samples) {
+                s.cancel();
+                retire(s);
+            }
+        }
+    }
+
+    private void retire(Sequence s) {
+        s.release();
+        admitted--;
+        retired.accept(s);
     }
 
     /** Gives {@code s} the logits of run {@code r}: the session's own row for a batch of one, else a copy. */

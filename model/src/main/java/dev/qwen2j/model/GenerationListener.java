@@ -27,6 +27,14 @@ public interface GenerationListener {
     }
 
     /**
+     * With {@link GenerationOptions.Builder#logprobs(int)} set: each sampled token's log-probabilities, before the
+     * text it brings reaches {@link #onText} (tokens a thinking budget inserts, and the end-of-sequence token, have
+     * none).
+     */
+    default void onLogprobs(TokenLogprobs logprobs) {
+    }
+
+    /**
      * Polled before each token; returning true ends the generation with {@link FinishReason#CANCELLED} within
      * one token.
      */

@@ -28,6 +28,9 @@ public final class GenerationOptions {
 
     private static final GenerationOptions DEFAULTS = builder().build();
 
+    /** The most alternatives {@link Builder#logprobs(int)} reports per token, as OpenAI allows. */
+    public static final int MAX_TOP_LOGPROBS = 20;
+
     private final Integer maxTokens;
     private final Double temperature;
     private final Integer topK;
@@ -44,6 +47,7 @@ public final class GenerationOptions {
     private final int samples;
     private final Integer maxThinkingTokens;
     private final int minThinkingTokens;
+    private final int topLogprobs;
     private final ReasoningFormat reasoningFormat;
     private final AnswerExtractor answerExtractor;
 
@@ -64,6 +68,7 @@ public final class GenerationOptions {
         samples = b.samples;
         maxThinkingTokens = b.maxThinkingTokens;
         minThinkingTokens = b.minThinkingTokens;
+        topLogprobs = b.topLogprobs;
         reasoningFormat = b.reasoningFormat;
         answerExtractor = b.answerExtractor;
         if (maxThinkingTokens != null && minThinkingTokens > maxThinkingTokens) {
@@ -101,6 +106,7 @@ public final class GenerationOptions {
         b.samples = samples;
         b.maxThinkingTokens = maxThinkingTokens;
         b.minThinkingTokens = minThinkingTokens;
+        b.topLogprobs = topLogprobs;
         b.reasoningFormat = reasoningFormat;
         b.answerExtractor = answerExtractor;
         return b;
@@ -205,6 +211,14 @@ public final class GenerationOptions {
         return minThinkingTokens;
     }
 
+    /**
+     * -1 (the default): no log-probabilities; else every sampled token's log-probability and those of this many most
+     * likely alternatives go to {@link GenerationListener#onLogprobs}.
+     */
+    public int topLogprobs() {
+        return topLogprobs;
+    }
+
     /** The reasoning markers set here, or null (then detected from the model's chat template and the prompt). */
     public ReasoningFormat reasoningFormat() {
         return reasoningFormat;
@@ -265,6 +279,7 @@ public final class GenerationOptions {
                 + (stopTokenIds == null ? null : Arrays.toString(stopTokenIds)) + ", chat=" + chat
                 + ", systemPrompt=" + (systemPrompt == null ? null : '"' + systemPrompt + '"') + ", samples=" + samples
                 + ", maxThinkingTokens=" + maxThinkingTokens + ", minThinkingTokens=" + minThinkingTokens
+                + ", topLogprobs=" + topLogprobs
                 + ", reasoningFormat=" + (reasoningFormat == null ? null : reasoningFormat.name()) + "]";
     }
 
@@ -286,6 +301,7 @@ public final class GenerationOptions {
         private int samples = 1;
         private Integer maxThinkingTokens;
         private int minThinkingTokens;
+        private int topLogprobs = -1;
         private ReasoningFormat reasoningFormat;
         private AnswerExtractor answerExtractor;
 
@@ -452,6 +468,19 @@ public final class GenerationOptions {
                 throw new IllegalArgumentException("minThinkingTokens must be >= 0, got " + minThinkingTokens);
             }
             this.minThinkingTokens = minThinkingTokens;
+            return this;
+        }
+
+        /**
+         * Reports each sampled token's log-probability under the model (before penalties, temperature and filters,
+         * as vLLM does by default) with its {@code top} most likely alternatives, {@code top} in [0, 20]; -1 (the
+         * default) reports none.
+         */
+        public Builder logprobs(int top) {
+            if (top < -1 || top > MAX_TOP_LOGPROBS) {
+                throw new IllegalArgumentException("top logprobs must be in [-1, " + MAX_TOP_LOGPROBS + "], got " + top);
+            }
+            this.topLogprobs = top;
             return this;
         }
 

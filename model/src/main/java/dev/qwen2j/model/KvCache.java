@@ -103,12 +103,26 @@ final class KvCache implements AutoCloseable {
         if (pool == null) {
             throw new IllegalStateException("only a cache whose pages come from a pool can be forked");
         }
-        PageTable child = new PageTable(KvPagePool.pagesFor(capacity));
-        for (int i = 0; i < table.count(); i++) {
-            pool.allocator().retain(table.page(i));
-            child.append(table.page(i));
+        KvCache child = pool.newCache(capacity);
+        child.share(this);
+        return child;
+    }
+
+    /**
+     * Maps every page {@code parent} holds now into this empty cache, shared: this sequence starts where the parent
+     * is, and the pages are held once until one of them writes to a shared page (copy on write).
+     */
+    void share(KvCache parent) {
+        if (pool == null || parent.pool != pool) {
+            throw new IllegalStateException("only caches of one page pool can share pages");
         }
-        return new KvCache(pool, child, capacity);
+        if (table.count() != 0) {
+            throw new IllegalStateException("a cache that already holds pages cannot take another's");
+        }
+        for (int i = 0; i < parent.table.count(); i++) {
+            pool.allocator().retain(parent.table.page(i));
+            table.append(parent.table.page(i));
+        }
     }
 
     /** Gives pages taken from a pool back to it (nothing for a cache that owns its pages). */

@@ -245,27 +245,26 @@ public final class Model implements AutoCloseable {
         }
         return entered(() -> {
             long seed = options.seed();
-            List<Request> requests = new ArrayList<>(prompts.size());
+            List<PreparedPrompt> requests = new ArrayList<>(prompts.size());
             int pages = 0;
             int longestPrompt = 0;
             for (String prompt : prompts) {
                 Objects.requireNonNull(prompt, "prompts: a null prompt");
                 String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-                Request r = request(text, options);
+                PreparedPrompt r = request(text, options);
                 requests.add(r);
-                pages += KvPagePool.pagesFor(r.prompt().length + r.maxTokens());
-                longestPrompt = Math.max(longestPrompt, r.prompt().length);
+                pages += KvPagePool.pagesFor(r.capacity());
+                longestPrompt = Math.max(longestPrompt, r.promptTokens());
             }
             List<Sequence> sequences = new ArrayList<>(requests.size());
             try (KvPagePool pool = newPagePool(pages);
                  Session session = qwen2.newBatchSession(requests.size(), longestPrompt)) {
                 BatchEngine engine = new BatchEngine(session, config.vocabSize());
                 try {
-                    for (Request r : requests) {
-                        Sequence s = sequence(r, pool.newCache(r.prompt().length + r.maxTokens()), seed, text -> { });
+                    for (PreparedPrompt r : requests) {
+                        Sequence s = sequence(r, pool.newCache(r.capacity()), seed, text -> { });
                         sequences.add(s);
-                        engine.prefill(s);
-                        engine.join(s);
+                        engine.admit(s);
                     }
                     engine.run(() -> closed);
                     return sequences.stream().map(Sequence::result).toList();
@@ -290,26 +289,21 @@ public final class Model implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         return entered(() -> {
             String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-            Request r = request(text, options);
+            PreparedPrompt r = request(text, options);
             int n = options.samples();
             long seed = options.seed();
-            int capacity = r.prompt().length + r.maxTokens();
+            int capacity = r.capacity();
             // The prompt's full pages once, then each sample's own: its copy of the partial page and what it adds.
-            int shared = r.prompt().length / KvCacheLayer.PAGE;
+            int shared = r.promptTokens() / KvCacheLayer.PAGE;
             int pages = shared + n * (KvPagePool.pagesFor(capacity) - shared);
             List<Sequence> samples = new ArrayList<>(n);
-            try (KvPagePool pool = newPagePool(pages); Session session = qwen2.newBatchSession(n, r.prompt().length)) {
+            try (KvPagePool pool = newPagePool(pages); Session session = qwen2.newBatchSession(n, r.promptTokens())) {
                 BatchEngine engine = new BatchEngine(session, config.vocabSize());
                 try {
-                    Sequence first = sequence(r, pool.newCache(capacity), seed, t -> { });
-                    samples.add(first);
-                    engine.prefill(first);
-                    for (int i = 1; i < n; i++) {
-                        Sequence s = sequence(r, first.cache.fork(capacity), seed + i, t -> { });
-                        samples.add(s);
-                        engine.fork(first, s);
+                    for (int i = 0; i < n; i++) {
+                        samples.add(sequence(r, pool.newCache(capacity), seed + i, t -> { }));
                     }
-                    samples.forEach(engine::join);
+                    engine.admit(samples.toArray(Sequence[]::new));
                     engine.run(() -> closed);
                     List<GenerationResult> results = samples.stream().map(Sequence::result).toList();
                     return SelfConsistencyResult.vote(results, options.answerExtractor(), pool.peakBytes());
@@ -333,6 +327,53 @@ public final class Model implements AutoCloseable {
         Objects.requireNonNull(listener, "listener");
         requireOneSample(options);
         return run(render(messages, options), options, listener);
+    }
+
+    /**
+     * Tokenizes {@code prompt} (chat-formatted as {@link #generate(String, GenerationOptions, GenerationListener)}
+     * does, or as is when {@code options.chat()} is false) and checks it against the context, for a
+     * {@link ContinuousBatch} to admit. {@code options.samples()} is not used: a batch admits as many samples as it
+     * is given listeners.
+     *
+     * @throws ContextLengthExceededException when prompt tokens + maxTokens exceed the context length
+     * @throws IllegalArgumentException       when the prompt encodes to no tokens or a sampling value is invalid
+     */
+    public PreparedPrompt prepare(String prompt, GenerationOptions options) {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(options, "options");
+        return entered(() -> request(options.chat() ? render(List.of(Message.user(prompt)), options) : prompt, options));
+    }
+
+    /**
+     * A batch that decodes up to {@code maxSequences} sequences at once, admitting new ones between steps: for a
+     * server's continuous batching. Its KV page pool holds {@code maxSequences} full contexts and is allocated now;
+     * close it to free it. Counts as a running generation until closed (closing the model frees after it).
+     *
+     * @throws IllegalArgumentException when {@code maxSequences} is below 1, or its KV pages could not fit in this
+     *                                  machine's memory (the message gives how many sequences fit)
+     * @throws IllegalStateException    when the model is closed
+     */
+    public ContinuousBatch newContinuousBatch(int maxSequences) {
+        if (maxSequences < 1) {
+            throw new IllegalArgumentException("maxSequences must be >= 1, got " + maxSequences);
+        }
+        long perSequence = kvCacheBytes();
+        long memory = physicalMemoryBytes();
+        if (perSequence * maxSequences > memory) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "%d sequences of %d positions need a %s KV cache of %.1f GiB, more than this machine's %.1f GiB "
+                            + "of memory: at most %d fit", maxSequences, contextLength, options.kvCacheType(),
+                    perSequence * (double) maxSequences / GIB, memory / GIB, memory / perSequence));
+        }
+        enter();
+        try {
+            checkpoint.checkUnchanged();
+            return new ContinuousBatch(this, qwen2, newPagePool(maxSequences * KvPagePool.pagesFor(contextLength)),
+                    maxSequences, contextLength, () -> closed);
+        } catch (RuntimeException | Error e) {
+            exit();
+            throw e;
+        }
     }
 
     /** The model's config.json. */
@@ -465,7 +506,7 @@ public final class Model implements AutoCloseable {
     }
 
     /** Registers a generation; after close() none may start. */
-    private void enter() {
+    void enter() {
         running.incrementAndGet();
         if (closed) {
             exit();
@@ -473,7 +514,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    private void exit() {
+    void exit() {
         if (running.decrementAndGet() == 0 && closed) {
             free();
         }
@@ -494,20 +535,16 @@ public final class Model implements AutoCloseable {
         return chatTemplate.render(maps, null, true, null);
     }
 
-    /** One request's prompt tokens and per-sequence settings, checked against the context. */
-    private record Request(int[] prompt, int maxTokens, GenerationOptions options, int[] stopIds,
-                           ThinkingControl thinking) {
+    /** A sequence of prompt {@code r} in {@code cache} (which it releases when done), sampling with {@code seed}. */
+    Sequence sequence(PreparedPrompt r, KvCache cache, long seed, GenerationListener listener) {
+        Sampler sampler = new Sampler(r.options.samplingParams(generationDefaults), seed, config.vocabSize());
+        int top = r.options.topLogprobs();
+        return new Sequence(r.tokens, r.maxTokens, cache, sampler, r.stopIds, tokenizer.streamingDecoder(true),
+                new StopStringMatcher(r.options.stopStrings()), r.thinking, listener,
+                top < 0 ? null : new LogprobsCollector(tokenizer, config.vocabSize(), top));
     }
 
-    /** A sequence of request {@code r} in {@code cache} (which it releases when done), sampling with {@code seed}. */
-    private Sequence sequence(Request r, KvCache cache, long seed, GenerationListener listener) {
-        Sampler sampler = new Sampler(r.options().samplingParams(generationDefaults), seed, config.vocabSize());
-        return new Sequence(r.prompt(), r.maxTokens(), cache, sampler, r.stopIds(),
-                tokenizer.streamingDecoder(true), new StopStringMatcher(r.options().stopStrings()), r.thinking(),
-                listener);
-    }
-
-    private Request request(String text, GenerationOptions options) {
+    private PreparedPrompt request(String text, GenerationOptions options) {
         int[] prompt = tokenizer.encode(text);
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt: encodes to no tokens; give at least one character");
@@ -519,19 +556,19 @@ public final class Model implements AutoCloseable {
         options.samplingParams(generationDefaults); // a bad value from generation_config.json fails before any work
         ReasoningFormat format = options.reasoningFormat() != null ? options.reasoningFormat()
                 : ReasoningFormat.detect(chatTemplate.source(), text);
-        return new Request(prompt, maxTokens, options, options.stopTokenIds(generationDefaults, config.eosTokenIds()),
+        return new PreparedPrompt(this, prompt, maxTokens, options,
+                options.stopTokenIds(generationDefaults, config.eosTokenIds()),
                 ThinkingControl.of(format, text, options, tokenizer));
     }
 
     private GenerationResult run(String text, GenerationOptions options, GenerationListener listener) {
         return entered(() -> {
-            Request r = request(text, options);
+            PreparedPrompt r = request(text, options);
             Session session = acquireSession();
             try {
                 Sequence s = sequence(r, session.cache, options.seed(), listener);
                 BatchEngine engine = new BatchEngine(session, config.vocabSize());
-                engine.prefill(s);
-                engine.join(s);
+                engine.admit(s);
                 engine.run(() -> closed);
                 return s.result();
             } finally {
@@ -558,7 +595,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    private KvPagePool newPagePool(int pages) {
+    KvPagePool newPagePool(int pages) {
         return new KvPagePool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
                 options.kvCacheType(), pages);
     }

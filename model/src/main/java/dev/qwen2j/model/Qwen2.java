@@ -62,6 +62,15 @@ final class Qwen2 {
     }
 
     /**
+     * Buffers for a continuous batch of up to {@code sequences} sequences of up to {@code capacity} positions: rows
+     * for one prefill block beside one token of every sequence, so that a step is one forward pass.
+     */
+    Session newContinuousSession(int sequences, int capacity) {
+        int block = Math.min(PREFILL_BLOCK, capacity);
+        return new Session(this, null, block, sequences, block + sequences);
+    }
+
+    /**
      * Runs the rows of {@code batch} (token ids in {@code s.tokens}) through every layer, each run at its own
      * positions against its own KV cache, storing their keys and values, and leaves the logits of each run's last
      * row in {@code s.logits}, run r at {@code r·vocab}. The linear maps see all rows at once (one pass over the

@@ -4,8 +4,6 @@ import dev.qwen2j.core.chat.ReasoningSplitter;
 import dev.qwen2j.core.sampling.Sampler;
 import dev.qwen2j.core.tokenizer.StreamingDecoder;
 
-import java.util.Arrays;
-
 /**
  * One sequence of a {@link BatchEngine}: its tokens, its cache and position, its sampler and stop conditions, and
  * the text it produced, split into reasoning and answer. Between steps it holds the logits of its last token; {@link
@@ -31,6 +29,7 @@ final class Sequence implements ReasoningSplitter.Sink {
     private final ReasoningSplitter splitter;
     private final ThinkingControl thinking;
     private final GenerationListener listener;
+    private final LogprobsCollector logprobs; // null unless asked for
     private final StringBuilder text = new StringBuilder();
 
     /** Tokens queued for the next forward pass. */
@@ -45,12 +44,13 @@ final class Sequence implements ReasoningSplitter.Sink {
     private int decodeSteps;
 
     /**
-     * @param cache the sequence's KV cache; a pooled session's own cache stays open ({@link #release()} only gives
-     *              pages back to a pool)
+     * @param cache    the sequence's KV cache; a pooled session's own cache stays open ({@link #release()} only
+     *                 gives pages back to a pool)
+     * @param logprobs what reports the sampled tokens' log-probabilities, or null
      */
     Sequence(int[] prompt, int maxTokens, KvCache cache, Sampler sampler, int[] stopIds,
              StreamingDecoder decoder, StopStringMatcher stopStrings, ThinkingControl thinking,
-             GenerationListener listener) {
+             GenerationListener listener, LogprobsCollector logprobs) {
         this.cache = cache;
         this.promptLength = prompt.length;
         this.maxTokens = maxTokens;
@@ -64,11 +64,13 @@ final class Sequence implements ReasoningSplitter.Sink {
         this.thinking = thinking;
         this.splitter = new ReasoningSplitter(thinking.format(), thinking.startsInThought(), this);
         this.listener = listener;
+        this.logprobs = logprobs;
         this.feed = new int[1 + thinking.closeTokens().length + thinking.continuationTokens().length];
     }
 
-    int[] prompt() {
-        return Arrays.copyOf(history, promptLength);
+    /** The prompt, then the tokens generated so far: the prompt's tokens are the first {@link #promptLength()}. */
+    int[] promptTokens() {
+        return history;
     }
 
     int promptLength() {
@@ -83,6 +85,17 @@ final class Sequence implements ReasoningSplitter.Sink {
         return finishReason != null;
     }
 
+    /** True when the listener asks to stop, or the generating thread was interrupted. */
+    boolean cancelRequested() {
+        return listener.isCancelled() || Thread.currentThread().isInterrupted();
+    }
+
+    /** Ends the sequence as {@link FinishReason#CANCELLED} (before its prompt was even prefilled, perhaps). */
+    void cancel() {
+        feedCount = 0;
+        finish(FinishReason.CANCELLED);
+    }
+
     /**
      * Samples the next token from {@link #logits} and queues what the next step feeds; or finishes (end of
      * sequence, stop string, length, cancellation), queueing nothing.
@@ -94,9 +107,12 @@ final class Sequence implements ReasoningSplitter.Sink {
         } else {
             decodeSteps++;
         }
-        if (listener.isCancelled() || Thread.currentThread().isInterrupted()) {
+        if (cancelRequested()) {
             finish(FinishReason.CANCELLED);
             return;
+        }
+        if (logprobs != null) {
+            logprobs.capture(logits); // before the sampler changes them
         }
         int next = sampler.sample(logits, history, length, promptLength);
         boolean inThought = splitter.inReasoning();
@@ -113,6 +129,9 @@ final class Sequence implements ReasoningSplitter.Sink {
                 history[length++] = next;
                 finish(FinishReason.EOS);
                 return;
+            }
+            if (logprobs != null && generated < maxTokens) {
+                listener.onLogprobs(logprobs.of(next));
             }
             if (!append(next, inThought)) {
                 return;

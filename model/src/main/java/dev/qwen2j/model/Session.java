@@ -40,11 +40,16 @@ final class Session implements AutoCloseable {
      * @param sequences sequences one forward pass serves at most
      */
     Session(Qwen2 model, KvCache cache, int blockSize, int sequences) {
+        this(model, cache, blockSize, sequences, Math.max(blockSize, sequences));
+    }
+
+    /** @param rows rows one forward pass holds; at least {@code blockSize} and {@code sequences} */
+    Session(Qwen2 model, KvCache cache, int blockSize, int sequences, int rows) {
         Qwen2Config c = model.config();
         this.model = model;
         this.blockSize = Math.max(1, blockSize);
         this.sequences = Math.max(1, sequences);
-        this.rows = Math.max(this.blockSize, this.sequences);
+        this.rows = Math.max(rows, Math.max(this.blockSize, this.sequences));
         int qDim = c.numAttentionHeads() * c.headDim();
         int kvDim = c.numKeyValueHeads() * c.headDim();
         int b = rows;

@@ -59,7 +59,7 @@ class ThinkingBudgetTest {
             };
             sequence = new Sequence(tokenizer.encode(prompt), options.maxTokens(), null,
                     new Sampler(SamplingParams.GREEDY, 1, logits.length), new int[] {EOS},
-                    tokenizer.streamingDecoder(true), new StopStringMatcher(List.of()), control, listener);
+                    tokenizer.streamingDecoder(true), new StopStringMatcher(List.of()), control, listener, null);
         }
 
         /** The model says {@code id}; returns what the sequence queued to feed. */

@@ -17,7 +17,7 @@ import java.util.Map;
  * @param messages      chat messages as template maps (chat only, else null)
  * @param tools         tool definitions for the template, or null (none, or {@code tool_choice: "none"})
  * @param prompt        the raw prompt (completions only, else null)
- * @param options       generation options (max tokens, sampling, stop strings, seed)
+ * @param options       generation options (max tokens, sampling, stop strings, seed, thinking budget)
  * @param n             choices to generate
  * @param stream        answer as Server-Sent Events
  * @param includeUsage  with stream: a last chunk carries the usage
@@ -29,7 +29,8 @@ record CompletionRequest(String model, List<Map<String, Object>> messages, List<
     static final int MAX_STOP = 4;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static CompletionRequest parse(JsonNode body, boolean chat) {
+    /** @param thinkingBudget the server's thinking budget for a request that sets none; 0 = no limit */
+    static CompletionRequest parse(JsonNode body, boolean chat, int thinkingBudget) {
         if (body == null || !body.isObject()) {
             throw ApiException.invalid(null, "the request body must be a JSON object");
         }
@@ -77,9 +78,21 @@ record CompletionRequest(String model, List<Map<String, Object>> messages, List<
             options.seed(seed.longValue());
         }
         options.stopStrings(stop(body));
-        if (Boolean.TRUE.equals(bool(body, "logprobs")) || present(body, "top_logprobs") != null) {
+        Integer budget = integer(body, "thinking_token_budget", 1, Integer.MAX_VALUE); // vLLM's name
+        if (budget != null || thinkingBudget > 0) {
+            options.maxThinkingTokens(budget != null ? budget : thinkingBudget);
+        }
+        if (!chat && (present(body, "logprobs") != null || present(body, "top_logprobs") != null)) {
             throw new ApiException(400, "invalid_request_error", "logprobs", "unsupported_parameter",
-                    "logprobs and top_logprobs are not supported by this server yet");
+                    "logprobs are supported on /v1/chat/completions only, not on the legacy /v1/completions");
+        }
+        boolean logprobs = chat && Boolean.TRUE.equals(bool(body, "logprobs"));
+        Integer top = integer(body, "top_logprobs", 0, GenerationOptions.MAX_TOP_LOGPROBS);
+        if (top != null && !logprobs) {
+            throw ApiException.invalid("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        if (logprobs) {
+            options.logprobs(top == null ? 0 : top);
         }
         Integer n = integer(body, "n", 1, MAX_N);
         boolean stream = Boolean.TRUE.equals(bool(body, "stream"));

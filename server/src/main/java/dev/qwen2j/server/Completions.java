@@ -1,7 +1,9 @@
 package dev.qwen2j.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwen2j.core.chat.ChatTemplateException;
 import dev.qwen2j.core.chat.AssistantOutput;
@@ -9,18 +11,18 @@ import dev.qwen2j.core.chat.RenderedPrompt;
 import dev.qwen2j.core.chat.ToolCallParser.ToolCall;
 import dev.qwen2j.model.ContextLengthExceededException;
 import dev.qwen2j.model.FinishReason;
-import dev.qwen2j.model.GenerationListener;
-import dev.qwen2j.model.GenerationOptions;
+import dev.qwen2j.model.ContinuousBatch;
 import dev.qwen2j.model.GenerationResult;
+import dev.qwen2j.model.TokenLogprobs;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * Answers one completion request: renders the prompt, waits for a slot, generates the {@code n} choices one after
- * another in that slot (each with its own seed) and writes either one JSON body or the stream of chunks.
- * n &gt; 1 sharing the prompt's KV cache waits for the batch engine.
+ * Answers one completion request: renders the prompt, waits for room for its {@code n} choices, generates them
+ * together (one prefill of the prompt, choice i with the seed + i) and writes either one JSON body or the stream of
+ * chunks, each choice's chunks as they come.
  */
 final class Completions {
 
@@ -36,8 +38,8 @@ final class Completions {
         this.json = json;
     }
 
-    /** One choice's outcome. */
-    private record Choice(String reasoning, String content, List<ToolCall> toolCalls,
+    /** One choice's outcome; {@code logprobs} null unless asked for. */
+    private record Choice(String reasoning, String content, List<ToolCall> toolCalls, ArrayNode logprobs,
                           GenerationResult result) {
     }
 
@@ -57,13 +59,28 @@ final class Completions {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         Chunks chunks = new Chunks(id, created, chat);
-        List<Choice> choices = scheduler.run(() -> {
-            List<Choice> done = new ArrayList<>(request.n());
-            for (int i = 0; i < request.n() && !out.failed(); i++) {
-                done.add(generate(request, prompt, i, chunks, out, arrivalNanos));
+        List<ChoiceStream> streams = new ArrayList<>(request.n());
+        for (int i = 0; i < request.n(); i++) {
+            streams.add(new ChoiceStream(request, prompt, i, chunks, out, arrivalNanos));
+        }
+        scheduler.run(request.n(), () -> {
+            if (request.stream() && chat) {
+                for (int i = 0; i < request.n(); i++) {
+                    out.event(chunks.delta(i, "role", "assistant").toString());
+                }
             }
-            return done;
+            try {
+                generator.generate(prompt, request.options(), streams);
+            } catch (ContextLengthExceededException e) {
+                throw new ApiException(400, "invalid_request_error", "messages", "context_length_exceeded",
+                        e.getMessage());
+            }
+            return null;
         });
+        List<Choice> choices = new ArrayList<>(streams.size());
+        for (ChoiceStream stream : streams) {
+            choices.add(stream.choice);
+        }
         int promptTokens = choices.isEmpty() ? 0 : choices.getFirst().result().promptTokens();
         int completionTokens = 0;
         for (Choice c : choices) {
@@ -99,82 +116,128 @@ final class Completions {
             } else {
                 choice.put("text", c.content());
             }
-            choice.putNull("logprobs");
+            choice.set("logprobs", logprobs(c.logprobs()));
             choice.put("finish_reason", finishReason(c));
         }
         body.set("usage", usage);
         out.body(body.toString());
     }
 
-    private Choice generate(CompletionRequest request, RenderedPrompt prompt, int index, Chunks chunks,
-                            EventStream out, long arrivalNanos) {
-        GenerationOptions options = request.options();
-        if (index > 0) {
-            // Each choice samples on its own: the request's seed plus the index, or a fresh one.
-            GenerationOptions.Builder b = options.toBuilder();
-            options = (options.hasSeed() ? b.seed(options.seed() + index) : b).build();
-        }
-        boolean stream = request.stream();
-        boolean chat = request.messages() != null;
-        AssistantOutput output = new AssistantOutput(prompt, request.tools() != null, new AssistantOutput.Sink() {
-            @Override
-            public void reasoning(String text) {
-                if (stream) {
-                    out.event(chunks.delta(index, "reasoning_content", text).toString());
-                }
-            }
+    /**
+     * One choice as it is generated: its text split into reasoning, content and tool calls, streamed as chunks
+     * when the request streams, and its outcome.
+     */
+    private final class ChoiceStream implements ContinuousBatch.Listener {
+        private final int index;
+        private final boolean stream;
+        private final boolean chat;
+        private final Chunks chunks;
+        private final EventStream out;
+        private final long arrivalNanos;
+        private final AssistantOutput output;
+        private final ArrayNode logprobs; // every token's (a body), or those not yet streamed; null: not asked for
+        private long last;
+        Choice choice;
 
-            @Override
-            public void content(String text) {
-                if (stream) {
-                    out.event(chunks.delta(index, chat ? "content" : "text", text).toString());
+        ChoiceStream(CompletionRequest request, RenderedPrompt prompt, int index, Chunks chunks, EventStream out,
+                     long arrivalNanos) {
+            this.index = index;
+            this.stream = request.stream();
+            this.chat = request.messages() != null;
+            this.chunks = chunks;
+            this.out = out;
+            this.arrivalNanos = arrivalNanos;
+            this.logprobs = request.options().topLogprobs() >= 0 ? json.createArrayNode() : null;
+            this.output = new AssistantOutput(prompt, request.tools() != null, new AssistantOutput.Sink() {
+                @Override
+                public void reasoning(String text) {
+                    if (stream) {
+                        out.event(chunks.delta(index, "reasoning_content", text, streamedLogprobs()).toString());
+                    }
                 }
-            }
-        });
-        if (stream && chat) {
-            out.event(chunks.delta(index, "role", "assistant").toString());
-        }
-        GenerationListener listener = new GenerationListener() {
-            private long last = 0;
 
-            @Override
-            public void onText(String text) {
-                long now = System.nanoTime();
-                if (last == 0) {
-                    metrics.firstToken(now - arrivalNanos);
-                } else {
-                    metrics.nextToken(now - last);
+                @Override
+                public void content(String text) {
+                    if (stream) {
+                        out.event(chunks.delta(index, chat ? "content" : "text", text, streamedLogprobs()).toString());
+                    }
                 }
-                last = now;
-                output.accept(text);
-            }
+            });
+        }
 
-            @Override
-            public boolean isCancelled() {
-                return out.failed();
+        /** The tokens whose logprobs have not been streamed yet, taken; null when none or not asked for. */
+        private ArrayNode streamedLogprobs() {
+            if (logprobs == null || logprobs.isEmpty()) {
+                return null;
             }
-        };
-        GenerationResult result;
-        try {
-            result = generator.generate(prompt, options, listener);
-        } catch (ContextLengthExceededException e) {
-            throw new ApiException(400, "invalid_request_error", "messages", "context_length_exceeded",
-                    e.getMessage());
+            ArrayNode taken = logprobs.deepCopy();
+            logprobs.removeAll();
+            return taken;
         }
-        output.finish();
-        Choice choice = new Choice(output.reasoning(), output.content(), output.toolCalls(), result);
-        if (stream) {
-            ObjectNode last = chunks.chunk();
-            ObjectNode c = last.putArray("choices").addObject().put("index", index);
-            ObjectNode delta = chat ? c.putObject("delta") : c.put("text", "");
-            if (chat && !choice.toolCalls().isEmpty()) {
-                delta.set("tool_calls", toolCalls(choice.toolCalls(), true));
+
+        @Override
+        public void onLogprobs(TokenLogprobs t) {
+            ObjectNode entry = entry(t.sampled());
+            ArrayNode top = entry.putArray("top_logprobs");
+            for (TokenLogprobs.Entry alternative : t.top()) {
+                top.add(entry(alternative));
             }
-            c.putNull("logprobs");
-            c.put("finish_reason", finishReason(choice));
-            out.event(last.toString());
+            logprobs.add(entry);
         }
-        return choice;
+
+        @Override
+        public void onText(String text) {
+            long now = System.nanoTime();
+            if (last == 0) {
+                metrics.firstToken(now - arrivalNanos);
+            } else {
+                metrics.nextToken(now - last);
+            }
+            last = now;
+            output.accept(text);
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return out.failed();
+        }
+
+        @Override
+        public void onFinish(GenerationResult result) {
+            output.finish();
+            choice = new Choice(output.reasoning(), output.content(), output.toolCalls(), logprobs, result);
+            if (stream) {
+                ObjectNode last = chunks.chunk();
+                ObjectNode c = last.putArray("choices").addObject().put("index", index);
+                ObjectNode delta = chat ? c.putObject("delta") : c.put("text", "");
+                if (chat && !choice.toolCalls().isEmpty()) {
+                    delta.set("tool_calls", toolCalls(choice.toolCalls(), true));
+                }
+                c.set("logprobs", logprobs(streamedLogprobs()));
+                c.put("finish_reason", finishReason(choice));
+                out.event(last.toString());
+            }
+        }
+    }
+
+    /** OpenAI's logprobs object of a choice or chunk: {@code {"content": [...], "refusal": null}}, or null. */
+    private JsonNode logprobs(ArrayNode content) {
+        if (content == null) {
+            return NullNode.getInstance();
+        }
+        ObjectNode logprobs = json.createObjectNode();
+        logprobs.set("content", content);
+        return logprobs.putNull("refusal");
+    }
+
+    /** One token as OpenAI's logprobs list it: text, logprob and UTF-8 bytes. */
+    private ObjectNode entry(TokenLogprobs.Entry token) {
+        ObjectNode entry = json.createObjectNode().put("token", token.token()).put("logprob", token.logprob());
+        ArrayNode bytes = entry.putArray("bytes");
+        for (byte b : token.bytes()) {
+            bytes.add(b & 0xff);
+        }
+        return entry;
     }
 
     private ArrayNode toolCalls(List<ToolCall> calls, boolean streamed) {
@@ -220,6 +283,11 @@ final class Completions {
         }
 
         ObjectNode delta(int index, String field, String text) {
+            return delta(index, field, text, null);
+        }
+
+        /** A chunk of one choice's text, with the logprobs of its tokens (null: none). */
+        ObjectNode delta(int index, String field, String text, ArrayNode logprobs) {
             ObjectNode chunk = chunk();
             ObjectNode choice = chunk.putArray("choices").addObject().put("index", index);
             if (chat) {
@@ -227,7 +295,7 @@ final class Completions {
             } else {
                 choice.put("text", text);
             }
-            choice.putNull("logprobs");
+            choice.set("logprobs", logprobs(logprobs));
             choice.putNull("finish_reason");
             return chunk;
         }

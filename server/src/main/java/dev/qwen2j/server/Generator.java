@@ -1,16 +1,16 @@
 package dev.qwen2j.server;
 
 import dev.qwen2j.core.chat.RenderedPrompt;
-import dev.qwen2j.model.GenerationListener;
+import dev.qwen2j.model.ContinuousBatch;
 import dev.qwen2j.model.GenerationOptions;
-import dev.qwen2j.model.GenerationResult;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 /**
- * What the server generates with: a {@link ModelGenerator} over a loaded model, or a stand-in in tests. The one
- * seam the batch engine will plug into.
+ * What the server generates with: a {@link ModelGenerator} over a loaded model (one continuous batch for every
+ * request), or a stand-in in tests. The server opens it when it starts and closes it when it has stopped.
  */
 public interface Generator {
 
@@ -26,7 +26,23 @@ public interface Generator {
     /** A raw prompt, fed as is (/v1/completions). */
     RenderedPrompt textPrompt(String text);
 
-    /** Generates from {@code prompt}; thread-safe, blocking, streaming to {@code listener}. */
-    GenerationResult generate(RenderedPrompt prompt, GenerationOptions options, GenerationListener listener);
+    /**
+     * Generates {@code choices.size()} choices from {@code prompt} (choice i samples with the options' seed + i),
+     * blocking until every one has finished. Choice i's text and outcome go to {@code choices.get(i)}, on the calling
+     * thread; their {@code isCancelled} may be polled from another. Thread-safe.
+     *
+     * @throws dev.qwen2j.model.ContextLengthExceededException when the prompt and max tokens exceed the context
+     */
+    void generate(RenderedPrompt prompt, GenerationOptions options, List<? extends ContinuousBatch.Listener> choices);
 
+    /**
+     * Called once before the first request: at most {@code maxSequences} sequences run at once (the server admits no
+     * more), and the size of every decode step goes to {@code stepSizes}.
+     */
+    default void open(int maxSequences, IntConsumer stepSizes) {
+    }
+
+    /** Called once the server has stopped taking requests: ends what still runs and frees what open took. */
+    default void close() {
+    }
 }

@@ -63,7 +63,13 @@ public final class OpenAiServer implements AutoCloseable {
             LOG.warn("listening on {} without --api-key: anyone who can reach this machine can use the model",
                     options.host());
         }
-        server.app.start(options.host(), options.port());
+        generator.open(options.maxBatch(), server.metrics::decodeStep);
+        try {
+            server.app.start(options.host(), options.port());
+        } catch (RuntimeException e) {
+            generator.close();
+            throw e;
+        }
         return server;
     }
 
@@ -80,7 +86,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /**
      * Stops: new requests get 503 at once, running and queued ones may finish until the shutdown grace is over,
-     * then the listener closes. Safe to call more than once and from any thread.
+     * then the listener closes and the generator too (what still runs then ends with 503). Safe to call more than
+     * once and from any thread.
      */
     public void stop() {
         if (scheduler.isClosed()) {
@@ -101,6 +108,7 @@ public final class OpenAiServer implements AutoCloseable {
             LOG.warn("shutdown grace of {} over with {} generation(s) still running; closing anyway",
                     options.shutdownGrace(), scheduler.batchSize());
         }
+        generator.close();
         app.stop();
         stopped.countDown();
     }
@@ -201,7 +209,7 @@ public final class OpenAiServer implements AutoCloseable {
             throw new ApiException(400, "invalid_request_error", null, "invalid_json",
                     "malformed JSON: " + e.getOriginalMessage());
         }
-        CompletionRequest request = CompletionRequest.parse(body, chat);
+        CompletionRequest request = CompletionRequest.parse(body, chat, options.thinkingBudget());
         HttpEventStream out = new HttpEventStream(ctx);
         try {
             completions.answer(request, chat, out, arrival);

@@ -1,6 +1,7 @@
 package dev.qwen2j.server;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -16,6 +17,7 @@ final class ServerMetrics {
     private final Counter completionTokens;
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
+    private final DistributionSummary decodeBatch;
 
     ServerMetrics(Scheduler scheduler) {
         promptTokens = Counter.builder("qwen2j.prompt.tokens").description("Prompt tokens processed")
@@ -25,7 +27,9 @@ final class ServerMetrics {
         Gauge.builder("qwen2j.queue.length", scheduler, Scheduler::queueLength)
                 .description("Requests waiting for a generation slot").register(registry);
         Gauge.builder("qwen2j.batch.size", scheduler, Scheduler::batchSize)
-                .description("Generations running now").register(registry);
+                .description("Sequences admitted and running now").register(registry);
+        decodeBatch = DistributionSummary.builder("qwen2j.decode.batch.size")
+                .description("Sequences one decode step of the continuous batch computed for").register(registry);
         timeToFirstToken = Timer.builder("qwen2j.time.to.first.token")
                 .description("From the request's arrival to its first generated text")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
@@ -51,6 +55,11 @@ final class ServerMetrics {
 
     void nextToken(long nanos) {
         interTokenLatency.record(Duration.ofNanos(nanos));
+    }
+
+    /** One step of the continuous batch computed for {@code sequences} sequences. */
+    void decodeStep(int sequences) {
+        decodeBatch.record(sequences);
     }
 
     String scrape() {

@@ -165,6 +165,10 @@ class OpenAiServerTest {
                 + "\"temperature\":\"hot\"}", "secret"), 400, "temperature", "invalid_value");
         assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
                 + "\"n\":99}", "secret"), 400, "n", "invalid_value");
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"n\":9}", "secret"), 400, "n", "invalid_value"); // more choices than --max-batch 8 sequences
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"thinking_token_budget\":0}", "secret"), 400, "thinking_token_budget", "invalid_value");
         assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[]}", "secret"), 400, "messages",
                 "invalid_value");
         assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}",
@@ -172,6 +176,10 @@ class OpenAiServerTest {
         assertError(post("/v1/completions", "{\"model\":\"stub\",\"prompt\":42}", "secret"), 400, "prompt", "invalid_value");
         assertError(post("/v1/completions", "{\"model\":\"stub\",\"prompt\":\"hi\",\"logprobs\":true}", "secret"), 400,
                 "logprobs", "unsupported_parameter");
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"top_logprobs\":3}", "secret"), 400, "top_logprobs", "invalid_value"); // without logprobs: true
+        assertError(post("/v1/chat/completions", "{\"model\":\"stub\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"logprobs\":true,\"top_logprobs\":21}", "secret"), 400, "top_logprobs", "invalid_value");
         assertError(post("/v1/nothing", "{}", "secret"), 404, null, "unknown_url");
         assertError(post("/v1/completions", "{\"model\":\"stub\",\"prompt\":\"" + "x".repeat(5 << 20) + "\"}", "secret"),
                 413, null, "request_too_large");

@@ -2,6 +2,7 @@ package dev.qwen2j.server;
 
 import dev.qwen2j.core.chat.ReasoningFormat;
 import dev.qwen2j.core.chat.RenderedPrompt;
+import dev.qwen2j.model.ContinuousBatch;
 import dev.qwen2j.model.FinishReason;
 import dev.qwen2j.model.GenerationListener;
 import dev.qwen2j.model.GenerationOptions;
@@ -44,8 +45,16 @@ final class StubGenerator implements Generator {
         return RenderedPrompt.raw(text);
     }
 
+    /** The choices one after another: a stand-in needs no batch. */
     @Override
-    public GenerationResult generate(RenderedPrompt prompt, GenerationOptions options, GenerationListener listener) {
+    public void generate(RenderedPrompt prompt, GenerationOptions options,
+                         List<? extends ContinuousBatch.Listener> choices) {
+        for (ContinuousBatch.Listener choice : choices) {
+            choice.onFinish(generate(prompt, choice));
+        }
+    }
+
+    private GenerationResult generate(RenderedPrompt prompt, GenerationListener listener) {
         String text = prompt.text();
         if (text.equals("forever")) {
             for (int i = 0; i < 100_000; i++) {

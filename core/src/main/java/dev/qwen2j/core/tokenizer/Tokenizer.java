@@ -167,6 +167,15 @@ public final class Tokenizer {
         return id >= 0 && id < special.length && special[id];
     }
 
+    /**
+     * The bytes token {@code id} stands for (UTF-8, perhaps only part of a character; a special token's text), a
+     * copy; empty for an id that names no token.
+     */
+    public byte[] tokenBytes(int id) {
+        byte[] b = bytesOf(id, false);
+        return b == null ? new byte[0] : b.clone();
+    }
+
     /** The bytes of token {@code id}, or null when it is skipped or unknown. */
     byte[] bytesOf(int id, boolean skipSpecialTokens) {
         if (id < 0 || id >= tokenBytes.length || (skipSpecialTokens && special[id])) {

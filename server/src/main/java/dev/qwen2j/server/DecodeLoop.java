@@ -1,0 +1,187 @@
+package dev.qwen2j.server;
+
+import dev.qwen2j.model.ContinuousBatch;
+import dev.qwen2j.model.Model;
+import dev.qwen2j.model.PreparedPrompt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.IntConsumer;
+
+/**
+ * The one thread that steps the model's continuous batch: between steps it admits the jobs that arrived, in arrival
+ * order and as many as fit, so a new request joins the running batch at the next step; a finished sequence has left
+ * the batch by then. Jobs talk to their request threads themselves; this thread only enqueues.
+ */
+final class DecodeLoop implements AutoCloseable {
+
+    /** One request's samples as the loop sees them. */
+    interface Job {
+        PreparedPrompt prompt();
+
+        /** Listener i hears sample i, on the loop's thread. */
+        List<? extends ContinuousBatch.Listener> samples();
+
+        /** True once every sample has heard onFinish. */
+        boolean finished();
+
+        /** The samples cannot finish: {@code e} says why. */
+        void fail(RuntimeException e);
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(DecodeLoop.class);
+    private static final Job STOP = new Job() {
+        public PreparedPrompt prompt() {
+            return null;
+        }
+
+        public List<? extends ContinuousBatch.Listener> samples() {
+            return List.of();
+        }
+
+        public boolean finished() {
+            return true;
+        }
+
+        public void fail(RuntimeException e) {
+        }
+    };
+
+    private final Model model;
+    private final int maxSequences;
+    private final IntConsumer stepSizes;
+    private final LinkedBlockingQueue<Job> arrivals = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    // The loop thread's own.
+    private ContinuousBatch batch;
+    private final List<Job> admitted = new ArrayList<>();
+    private Job next;
+    private volatile boolean closing;
+
+    /**
+     * Creates the batch now (its KV pages are allocated up front, so a batch too large for this machine fails here)
+     * and starts the thread.
+     */
+    DecodeLoop(Model model, int maxSequences, IntConsumer stepSizes) {
+        this.model = model;
+        this.maxSequences = maxSequences;
+        this.stepSizes = stepSizes;
+        this.batch = model.newContinuousBatch(maxSequences);
+        this.thread = Thread.ofPlatform().name("qwen2j-decode-loop").daemon().unstarted(this::run);
+        thread.start();
+    }
+
+    /** Queues {@code job}; it joins the batch at the next step with room for all its samples. */
+    void submit(Job job) {
+        if (job.samples().size() > maxSequences) {
+            throw new IllegalArgumentException(job.samples().size() + " samples exceed the batch of " + maxSequences);
+        }
+        arrivals.add(job);
+    }
+
+    private void run() {
+        try {
+            while (!closing) {
+                admitArrivals();
+                if (batch == null || batch.size() == 0) {
+                    if (next == null) {
+                        next = arrivals.take(); // idle until a job (or STOP) arrives
+                    }
+                    continue;
+                }
+                step();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            abandon(Scheduler.shuttingDown());
+        }
+    }
+
+    /** Admits arrived jobs in order while the batch has room for the first of them. */
+    private void admitArrivals() {
+        while (true) {
+            if (next == null) {
+                next = arrivals.poll();
+            }
+            if (next == null) {
+                return;
+            }
+            if (next == STOP) { // close() was called: the loop ends
+                next = null;
+                return;
+            }
+            try {
+                if (batch == null) {
+                    batch = model.newContinuousBatch(maxSequences); // after a failure; the model may be closed
+                }
+                if (!batch.hasRoom(next.samples().size())) {
+                    return;
+                }
+                batch.admit(next.prompt(), next.samples());
+                admitted.add(next);
+            } catch (RuntimeException e) {
+                next.fail(e);
+            }
+            next = null;
+        }
+    }
+
+    private void step() {
+        try {
+            stepSizes.accept(batch.step());
+        } catch (RuntimeException e) {
+            // The model was closed, or worse: no sample in this batch can go on.
+            if (!(e instanceof IllegalStateException)) { // not the model closed under the server
+                LOG.error("decode step failed; failing the {} request(s) in the batch", admitted.size(), e);
+            }
+            failAdmitted(e);
+            batch.close();
+            batch = null;
+            return;
+        }
+        admitted.removeIf(Job::finished);
+    }
+
+    private void failAdmitted(RuntimeException e) {
+        for (Job job : admitted) {
+            if (!job.finished()) {
+                job.fail(e);
+            }
+        }
+        admitted.clear();
+    }
+
+    /** On the way out: every job still here ends with {@code e}, the batch is freed. */
+    private void abandon(RuntimeException e) {
+        failAdmitted(e);
+        if (next != null && next != STOP) {
+            next.fail(e);
+        }
+        for (Job job; (job = arrivals.poll()) != null; ) {
+            job.fail(e);
+        }
+        if (batch != null) {
+            batch.close();
+            batch = null;
+        }
+    }
+
+    /**
+     * Stops the thread: samples still running end with "shutting down" (the server calls this once its grace is
+     * over), and the batch's KV pages are freed. Waits for the thread.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        arrivals.add(STOP); // wakes the loop when it is idle
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
