@@ -3,6 +3,7 @@ package dev.qwen2j.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Decodes a batch of sequences together: every step, each unfinished sequence samples from its own logits (own
@@ -75,6 +76,18 @@ final class BatchEngine {
      * @throws IllegalStateException when the model was closed meanwhile
      */
     void run(BooleanSupplier modelClosed) {
+        run(modelClosed, () -> null);
+    }
+
+    /**
+     * Decodes until every sequence of the batch has finished and {@code waiting} has none left (continuous
+     * batching): whenever the batch has room, the next prefilled sequence from {@code waiting} joins it, and samples
+     * its first token at the next step.
+     *
+     * @param waiting the next prefilled sequence, or null when none is waiting
+     */
+    void run(BooleanSupplier modelClosed, Supplier<Sequence> waiting) {
+        fill(waiting);
         while (!active.isEmpty()) {
             if (modelClosed.getAsBoolean()) {
                 throw new IllegalStateException("model closed during the generation");
@@ -88,7 +101,14 @@ final class BatchEngine {
                     i++;
                 }
             }
+            fill(waiting); // newcomers queue nothing yet: they sample from their prefill logits at the next step
             step();
+        }
+    }
+
+    private void fill(Supplier<Sequence> waiting) {
+        for (Sequence s; active.size() < session.sequences() && (s = waiting.get()) != null; ) {
+            join(s);
         }
     }
 
