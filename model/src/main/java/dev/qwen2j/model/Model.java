@@ -305,16 +305,16 @@ public final class Model implements AutoCloseable {
      */
     private List<GenerationResult> decodeAll(List<Request> requests, KvPagePool pool, BatchEngine engine) {
         GenerationResult[] results = new GenerationResult[requests.size()];
-        List<Sequence> running = new ArrayList<>();
-        List<Integer> runningIndex = new ArrayList<>();
+        List<Admitted> running = new ArrayList<>();
         int[] next = {0};
         try {
             engine.run(() -> closed, () -> {
                 for (int i = running.size() - 1; i >= 0; i--) {
-                    if (running.get(i).finished()) {
-                        results[runningIndex.get(i)] = running.get(i).result();
-                        running.remove(i).release();
-                        runningIndex.remove(i);
+                    Admitted a = running.get(i);
+                    if (a.sequence().finished()) {
+                        results[a.index()] = a.sequence().result();
+                        a.sequence().release();
+                        running.remove(i);
                     }
                 }
                 if (next[0] == requests.size()) {
@@ -322,18 +322,21 @@ public final class Model implements AutoCloseable {
                 }
                 Request r = requests.get(next[0]);
                 Sequence s = sequence(r, pool.newCache(r.prompt().length + r.maxTokens()), r.options().seed(), t -> { });
-                running.add(s);
-                runningIndex.add(next[0]++);
+                running.add(new Admitted(next[0]++, s));
                 engine.prefill(s);
                 return s;
             });
-            for (int i = 0; i < running.size(); i++) {
-                results[runningIndex.get(i)] = running.get(i).result();
+            for (Admitted a : running) {
+                results[a.index()] = a.sequence().result();
             }
             return List.of(results);
         } finally {
-            running.forEach(Sequence::release);
+            running.forEach(a -> a.sequence().release());
         }
+    }
+
+    /** A sequence of {@link #decodeAll} and the index of its request. */
+    private record Admitted(int index, Sequence sequence) {
     }
 
     /**
