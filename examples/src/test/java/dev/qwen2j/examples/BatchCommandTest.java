@@ -17,6 +17,11 @@ class BatchCommandTest {
         assertTrue(samples.err().contains("--samples must be 1..1024, got 0"), samples.err());
         Cli format = Cli.run("batch", "--model", "demo", "--input", "p.csv", "--output", "out", "--input-format", "csv");
         assertTrue(format.err().contains("--input-format must be jsonl or parquet"), format.err());
+        Cli batch = Cli.run("batch", "--model", "demo", "--input", "p.jsonl", "--output", "out", "--batch", "0");
+        assertTrue(batch.err().contains("--batch must be 1..4096, got 0"), batch.err());
+        Cli budget = Cli.run("batch", "--model", "demo", "--input", "p.jsonl", "--output", "out",
+                "--thinking-budget", "-1");
+        assertTrue(budget.err().contains("--thinking-budget must be >= 0, got -1"), budget.err());
     }
 
     @Test

@@ -14,15 +14,17 @@ package dev.qwen2j.model;
  * @param reasoning              the thinking, without its markers ("" for a model that does not think)
  * @param answer                 the rest: the answer, without markers (all of the text for a model that does not think)
  * @param thinkingTokens         tokens generated inside the thinking
+ * @param seconds                time this generation computed: its prefill and its decode steps (in a batch, the
+ *                               steps it shared with others; not the wait for its turn)
  */
 public record GenerationResult(String text, FinishReason finishReason, int promptTokens, int generatedTokens,
                                double prefillTokensPerSecond, double decodeTokensPerSecond,
-                               String reasoning, String answer, int thinkingTokens) {
+                               String reasoning, String answer, int thinkingTokens, double seconds) {
 
-    /** A result without reasoning: all of {@code text} is the answer. */
+    /** A result without reasoning: all of {@code text} is the answer; no time measured. */
     public GenerationResult(String text, FinishReason finishReason, int promptTokens, int generatedTokens,
                             double prefillTokensPerSecond, double decodeTokensPerSecond) {
         this(text, finishReason, promptTokens, generatedTokens, prefillTokensPerSecond, decodeTokensPerSecond,
-                "", text.strip(), 0);
+                "", text.strip(), 0, 0);
     }
 }

@@ -19,6 +19,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -231,48 +232,95 @@ public final class Model implements AutoCloseable {
 
     /**
      * Generates from each of {@code prompts} (formatted as {@link #generate(String, GenerationOptions,
-     * GenerationListener)} does), decoding all of them together in one batch: each prompt gets exactly what it would
-     * get alone, in the order given. Every prompt samples with the options' seed.
+     * GenerationListener)} does), decoding all of them together in one batch, in the order given. Every prompt samples
+     * with the options' seed; see {@link #generateAll(List, int)}.
      *
      * @throws ContextLengthExceededException when a prompt's tokens + maxTokens exceed the context length
      */
     public List<GenerationResult> generateAll(List<String> prompts, GenerationOptions options) {
         Objects.requireNonNull(prompts, "prompts");
         Objects.requireNonNull(options, "options");
-        requireOneSample(options);
-        if (prompts.isEmpty()) {
+        List<BatchRequest> requests = new ArrayList<>(prompts.size());
+        for (String prompt : prompts) {
+            requests.add(BatchRequest.of(Objects.requireNonNull(prompt, "prompts: a null prompt"), options));
+        }
+        return generateAll(requests, Math.max(1, prompts.size()));
+    }
+
+    /**
+     * Generates each of {@code requests}, at most {@code batchSize} of them decoding together: as one finishes, the
+     * next is prefilled and joins the batch (continuous batching). Each samples with its own options' seed, and what
+     * it generates does not depend on which requests share its steps nor on {@code batchSize}: a batch's linear maps
+     * sum every row in one order, however many rows a step holds. (A lone {@link #generate} takes a faster one-token
+     * path, so it may differ from a batch in the last bits of a logit, and then in a token that hinged on them.)
+     * Every prompt is encoded and checked before any is generated. The results come in the order given.
+     *
+     * @throws ContextLengthExceededException when a request's prompt tokens + maxTokens exceed the context length
+     * @throws IllegalArgumentException       when batchSize is below 1, or a request's options ask for more samples
+     */
+    public List<GenerationResult> generateAll(List<BatchRequest> requests, int batchSize) {
+        Objects.requireNonNull(requests, "requests");
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        }
+        if (requests.isEmpty()) {
             return List.of();
         }
         return entered(() -> {
-            long seed = options.seed();
-            List<PreparedPrompt> requests = new ArrayList<>(prompts.size());
-            int pages = 0;
+            List<PreparedPrompt> prepared = new ArrayList<>(requests.size());
+            int[] pages = new int[requests.size()];
             int longestPrompt = 0;
-            for (String prompt : prompts) {
-                Objects.requireNonNull(prompt, "prompts: a null prompt");
-                String text = options.chat() ? render(List.of(Message.user(prompt)), options) : prompt;
-                PreparedPrompt r = request(text, options);
-                requests.add(r);
-                pages += KvPagePool.pagesFor(r.capacity());
+            for (BatchRequest b : requests) {
+                Objects.requireNonNull(b, "requests: a null request");
+                requireOneSample(b.options());
+                String text = b.messages() != null ? render(b.messages(), b.options())
+                        : b.options().chat() ? render(List.of(Message.user(b.prompt())), b.options()) : b.prompt();
+                PreparedPrompt r = request(text, b.options());
+                pages[prepared.size()] = KvPagePool.pagesFor(r.capacity());
+                prepared.add(r);
                 longestPrompt = Math.max(longestPrompt, r.promptTokens());
             }
-            List<Sequence> sequences = new ArrayList<>(requests.size());
-            try (KvPagePool pool = newPagePool(pages);
-                 Session session = qwen2.newBatchSession(requests.size(), longestPrompt)) {
-                BatchEngine engine = new BatchEngine(session, config.vocabSize());
-                try {
-                    for (PreparedPrompt r : requests) {
-                        Sequence s = sequence(r, pool.newCache(r.capacity()), seed, text -> { });
-                        sequences.add(s);
-                        engine.admit(s);
-                    }
-                    engine.run(() -> closed);
-                    return sequences.stream().map(Sequence::result).toList();
-                } finally {
-                    sequences.forEach(Sequence::release);
-                }
+            int width = Math.min(batchSize, prepared.size());
+            try (KvPagePool pool = newPagePool(mostPagesAtOnce(pages, width));
+                 Session session = qwen2.newBatchSession(width, longestPrompt)) {
+                return decodeAll(prepared, pool, new BatchEngine(session, config.vocabSize()));
             }
         });
+    }
+
+    /** The pages the {@code width} largest requests hold together: the most a batch that wide holds at once. */
+    private static int mostPagesAtOnce(int[] pages, int width) {
+        int[] sorted = pages.clone();
+        Arrays.sort(sorted);
+        int sum = 0;
+        for (int i = sorted.length - width; i < sorted.length; i++) {
+            sum += sorted[i];
+        }
+        return sum;
+    }
+
+    /**
+     * Runs {@code requests} through {@code engine} in order, each admitted when the batch has room for it; a finished
+     * sequence has given its pages back (the engine retires it) before the next one takes pages.
+     */
+    private List<GenerationResult> decodeAll(List<PreparedPrompt> requests, KvPagePool pool, BatchEngine engine) {
+        List<Sequence> sequences = new ArrayList<>(requests.size());
+        try {
+            while (true) {
+                while (engine.size() < engine.capacity() && sequences.size() < requests.size()) {
+                    PreparedPrompt r = requests.get(sequences.size());
+                    Sequence s = sequence(r, pool.newCache(r.capacity()), r.options().seed(), t -> { });
+                    sequences.add(s);
+                    engine.admit(s);
+                }
+                if (engine.size() == 0) {
+                    return sequences.stream().map(Sequence::result).toList();
+                }
+                engine.step(() -> closed);
+            }
+        } finally {
+            sequences.forEach(Sequence::release);
+        }
     }
 
     /**
@@ -601,6 +649,11 @@ public final class Model implements AutoCloseable {
     }
 
     // --- sessions ---------------------------------------------------------------------------------------------
+
+    /** The forward pass, for tests of the batch sessions. */
+    Qwen2 qwen2() {
+        return qwen2;
+    }
 
     /** A session with an empty cache, from the pool or new. */
     Session acquireSession() {

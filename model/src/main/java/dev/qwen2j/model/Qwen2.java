@@ -50,15 +50,16 @@ final class Qwen2 {
     Session newSession(int capacity, DType kvCacheType) {
         KvCache cache = new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
                 kvCacheType);
-        return new Session(this, cache, Math.min(PREFILL_BLOCK, capacity), 1);
+        return new Session(this, cache, Math.min(PREFILL_BLOCK, capacity), 1, false);
     }
 
     /**
      * Buffers for a batch of up to {@code sequences} sequences that bring their own caches, prefilling prompts of up
-     * to {@code longestPrompt} tokens.
+     * to {@code longestPrompt} tokens. Its linear maps are batch invariant ({@link Backend#linearBatchInvariant}): a
+     * sequence's logits are the same bits whichever sequences share its steps, even on the steps it decodes alone.
      */
     Session newBatchSession(int sequences, int longestPrompt) {
-        return new Session(this, null, Math.min(PREFILL_BLOCK, longestPrompt), sequences);
+        return new Session(this, null, Math.min(PREFILL_BLOCK, longestPrompt), sequences, true);
     }
 
     /**
@@ -67,7 +68,7 @@ final class Qwen2 {
      */
     Session newContinuousSession(int sequences, int capacity) {
         int block = Math.min(PREFILL_BLOCK, capacity);
-        return new Session(this, null, block, sequences, block + sequences);
+        return new Session(this, null, block, sequences, block + sequences, false);
     }
 
     /**
@@ -97,7 +98,7 @@ final class Qwen2 {
 
             // Attention: x += o_proj(attention(rope(q), rope(k), v)) over rmsnorm(x)
             backend.rmsNorm(s.x, w.inputNorm(), eps, s.xb, n);
-            backend.linear(w.qkv(), s.xb, s.qkv, n);
+            linear(s, w.qkv(), s.xb, s.qkv, n);
             for (int r = 0; r < batch.runs; r++) {
                 int q = batch.firstRows[r] * qkvDim;
                 int count = batch.rowCounts[r];
@@ -108,14 +109,14 @@ final class Qwen2 {
                 backend.storeKv(kv, s.qkv, q + qDim, q + qDim + kvDim, qkvDim, count, position);
                 attention(s, q, qkvDim, heads, kv, count, position, slidingWindow[l], batch.firstRows[r] * qDim);
             }
-            backend.linear(w.outputProjection(), s.attention, s.xb, n);
+            linear(s, w.outputProjection(), s.attention, s.xb, n);
             backend.add(s.x, s.xb, n * hidden);
 
             // MLP: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x)
             backend.rmsNorm(s.x, w.postAttentionNorm(), eps, s.xb, n);
-            backend.linear(w.gateUp(), s.xb, s.gateUp, n);
+            linear(s, w.gateUp(), s.xb, s.gateUp, n);
             backend.swiGlu(s.gateUp, s.mlp, c.intermediateSize(), n);
-            backend.linear(w.down(), s.mlp, s.xb, n);
+            linear(s, w.down(), s.mlp, s.xb, n);
             backend.add(s.x, s.xb, n * hidden);
         }
 
@@ -124,7 +125,16 @@ final class Qwen2 {
             System.arraycopy(s.x, (batch.firstRows[r] + batch.rowCounts[r] - 1) * hidden, s.last, r * hidden, hidden);
         }
         backend.rmsNorm(s.last, weights.norm(), eps, s.lastNormed, batch.runs);
-        backend.linear(weights.lmHead(), s.lastNormed, s.logits, batch.runs);
+        linear(s, weights.lmHead(), s.lastNormed, s.logits, batch.runs);
+    }
+
+    /** {@code y = W·x} for {@code tokens} rows, batch invariant in a batch session. */
+    private void linear(Session s, Backend.LinearWeights w, float[] x, float[] y, int tokens) {
+        if (s.batchInvariant) {
+            backend.linearBatchInvariant(w, x, y, tokens);
+        } else {
+            backend.linear(w, x, y, tokens);
+        }
     }
 
     /** Attention of one run, written to {@code s.attention} from float {@code outOffset} on. */

@@ -212,7 +212,7 @@ final class Sequence implements ReasoningSplitter.Sink {
         return new GenerationResult(text.toString(), finishReason, promptLength, generated,
                 promptLength / Math.max(prefillSeconds, 1e-9),
                 decodeSteps == 0 ? 0 : decodeSteps / Math.max(decodeSeconds, 1e-9),
-                splitter.reasoning(), splitter.answer(), thinkingTokens);
+                splitter.reasoning(), splitter.answer(), thinkingTokens, prefillSeconds + decodeSeconds);
     }
 
     /** Gives the cache's pages back to their pool (a session's own cache stays as it is, for the session's next use). */

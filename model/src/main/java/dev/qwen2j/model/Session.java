@@ -17,6 +17,8 @@ final class Session implements AutoCloseable {
     private final int rows;
     private final int sequences;
     private final Batch single = new Batch(1);
+    /** Linear maps sum each row in one order whatever the rows beside it (batches; see Qwen2.newBatchSession). */
+    final boolean batchInvariant;
 
     // Activations, row-major [rows][width]; sized for one block (or one row per sequence, if more).
     final float[] x;          // residual stream            [block][hidden]
@@ -38,13 +40,14 @@ final class Session implements AutoCloseable {
      * @param cache     this session's own cache, or null for a session whose sequences bring theirs (a batch)
      * @param blockSize prompt tokens per prefill block
      * @param sequences sequences one forward pass serves at most
+     * @param batchInvariant linear maps that sum every row alike, however many rows a pass holds (slower for one row)
      */
-    Session(Qwen2 model, KvCache cache, int blockSize, int sequences) {
-        this(model, cache, blockSize, sequences, Math.max(blockSize, sequences));
+    Session(Qwen2 model, KvCache cache, int blockSize, int sequences, boolean batchInvariant) {
+        this(model, cache, blockSize, sequences, Math.max(blockSize, sequences), batchInvariant);
     }
 
     /** @param rows rows one forward pass holds; at least {@code blockSize} and {@code sequences} */
-    Session(Qwen2 model, KvCache cache, int blockSize, int sequences, int rows) {
+    Session(Qwen2 model, KvCache cache, int blockSize, int sequences, int rows, boolean batchInvariant) {
         Qwen2Config c = model.config();
         this.model = model;
         this.blockSize = Math.max(1, blockSize);
@@ -65,6 +68,7 @@ final class Session implements AutoCloseable {
         this.lastNormed = new float[this.sequences * c.hiddenSize()];
         this.logits = new float[this.sequences * c.vocabSize()];
         this.cache = cache;
+        this.batchInvariant = batchInvariant;
     }
 
     /** Tokens a prefill block holds at most. */

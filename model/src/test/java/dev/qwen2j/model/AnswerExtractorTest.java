@@ -38,7 +38,7 @@ class AnswerExtractorTest {
     }
 
     private static GenerationResult answered(String answer) {
-        return new GenerationResult(answer, FinishReason.EOS, 1, 1, 1, 1, "", answer, 0);
+        return new GenerationResult(answer, FinishReason.EOS, 1, 1, 1, 1, "", answer, 0, 0);
     }
 
     private static SelfConsistencyResult vote(String... answers) {

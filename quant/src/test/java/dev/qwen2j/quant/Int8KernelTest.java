@@ -131,6 +131,28 @@ class Int8KernelTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("widths")
+    void batchInvariantRowsDoNotDependOnTheirNeighbours(int bits) {
+        CpuBackend backend = VECTOR.computeIfAbsent(bits, b -> CpuBackend.create(2, b));
+        Random random = new Random(5);
+        Backend.LinearWeights w = backend.packedLinear(
+                List.of(Int8Quantizer.quantize(randomTensor("w", 33, 128, random), 32)), null);
+        float[] x = new float[5 * 128];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextFloat() * 2 - 1;
+        }
+        float[] all = new float[5 * 33];
+        backend.linearBatchInvariant(w, x, all, 5);
+        for (int tokens = 1; tokens <= 4; tokens++) {
+            float[] few = new float[tokens * 33];
+            backend.linearBatchInvariant(w, java.util.Arrays.copyOf(x, tokens * 128), few, tokens);
+            for (int i = 0; i < few.length; i++) {
+                assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(few[i]), tokens + " tokens, " + i);
+            }
+        }
+    }
+
     /** x quantized per block exactly as {@link Int8Input} does, and back: what the int8 × int8 kernels see. */
     private static float[] dequantizedInput(float[] x, int cols) {
         Int8Input input = new Int8Input().set(x, cols, true);

@@ -52,8 +52,8 @@ public final class BatchOptions {
     public int maxTokens;
 
     @Option(names = "--thinking-budget", defaultValue = "0", paramLabel = "N",
-            description = "Most tokens of reasoning. Until the model's budget control lands this caps the whole "
-                    + "sample at N tokens, so a trace that overruns it has no answer (graded incorrect).")
+            description = "Most tokens of reasoning (0 = no limit): the thinking is closed after N tokens and the "
+                    + "answer still produced, within --max-tokens.")
     public int thinkingBudget;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S",
@@ -72,6 +72,11 @@ public final class BatchOptions {
             description = "Worker threads of each executor's model (default: the model's choice).")
     public int threads;
 
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "N",
+            description = "Samples each task decodes together (continuous batching; default ${DEFAULT-VALUE}). "
+                    + "Samples do not depend on it; KV memory per task grows with it.")
+    public int batch;
+
     /** The settings the tasks carry, the flags checked; {@code modelPath} replaces --model (the CLI resolves demo). */
     public JobSettings settings(String modelPath) {
         require(samples >= 1 && samples <= 1024, "--samples must be 1..1024, got " + samples);
@@ -79,6 +84,7 @@ public final class BatchOptions {
         require(maxTokens >= 1, "--max-tokens must be >= 1, got " + maxTokens);
         require(thinkingBudget >= 0, "--thinking-budget must be >= 0, got " + thinkingBudget);
         require(threads >= 0, "--threads must be >= 0, got " + threads);
+        require(batch >= 1 && batch <= 4096, "--batch must be 1..4096, got " + batch);
         String keepValue = keep.toLowerCase(Locale.ROOT);
         require(keepValue.equals("all") || keepValue.equals("correct"), "--keep must be correct or all, got '" + keep + "'");
         String formatValue = format.toLowerCase(Locale.ROOT);
@@ -86,7 +92,7 @@ public final class BatchOptions {
                 "--format must be parquet or jsonl, got '" + format + "'");
         // the model's own checks name the bad value; build one sample's options to run them here, on the driver
         JobSettings settings = new JobSettings(modelPath, output, samples, temperature, topP, topK, maxTokens,
-                thinkingBudget, seed, keepValue.equals("correct"), formatValue, threads);
+                thinkingBudget, seed, keepValue.equals("correct"), formatValue, threads, batch);
         settings.generationOptions("check", 0);
         return settings;
     }

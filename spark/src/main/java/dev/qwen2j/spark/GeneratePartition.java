@@ -1,5 +1,7 @@
 package dev.qwen2j.spark;
 
+import dev.qwen2j.model.BatchRequest;
+import dev.qwen2j.model.FinishReason;
 import dev.qwen2j.model.GenerationOptions;
 import dev.qwen2j.model.GenerationResult;
 import dev.qwen2j.model.Model;
@@ -11,8 +13,9 @@ import org.apache.spark.api.java.function.VoidFunction;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * The task of one partition: k samples of each problem on this executor's shared model, graded, written as one
- * rows file and one ledger (see {@link PartitionFiles}). Holds only settings; the model stays on the executor.
+ * The task of one partition: k samples of each problem on this executor's shared model, all of the partition's
+ * samples decoded together by the model's batch engine ({@link Model#generateAll(List, int)}), graded, written as
+ * one rows file and one ledger (see {@link PartitionFiles}). Holds only settings; the model stays on the executor.
  */
 final class GeneratePartition implements VoidFunction<Iterator<Problem>> {
 
@@ -37,12 +40,24 @@ final class GeneratePartition implements VoidFunction<Iterator<Problem>> {
             return; // a retry (or a speculative copy) of a task that already finished
         }
         Model model = ExecutorModels.get(settings.modelPath(), settings.modelThreads());
+        List<BatchRequest> requests = new ArrayList<>(problems.size() * settings.samples());
+        for (Problem problem : problems) {
+            for (int sample = 0; sample < settings.samples(); sample++) {
+                GenerationOptions options = settings.generationOptions(problem.id(), sample);
+                requests.add(problem.prompt() != null ? BatchRequest.of(problem.prompt(), options)
+                        : BatchRequest.chat(problem.chatMessages(), options));
+            }
+        }
+        // every sample of the partition through the batch engine, batchSize at a time, each with its own seed
+        List<GenerationResult> generated = model.generateAll(requests, settings.batchSize());
         List<SampleRow> kept = new ArrayList<>();
         List<ProblemResult> results = new ArrayList<>(problems.size());
-        for (Problem problem : problems) {
+        for (int p = 0; p < problems.size(); p++) {
+            Problem problem = problems.get(p);
             List<SampleRow> rows = new ArrayList<>(settings.samples());
             for (int sample = 0; sample < settings.samples(); sample++) {
-                SampleRow row = generate(model, problem, sample);
+                int i = p * settings.samples() + sample;
+                SampleRow row = row(problem, sample, requests.get(i).options().seed(), generated.get(i));
                 rows.add(row);
                 tokens.add(row.tokens());
                 if (!settings.keepCorrectOnly() || Boolean.TRUE.equals(row.correct())) {
@@ -54,16 +69,15 @@ final class GeneratePartition implements VoidFunction<Iterator<Problem>> {
         files.write(key, kept, results);
     }
 
-    private SampleRow generate(Model model, Problem problem, int sample) {
-        GenerationOptions options = settings.generationOptions(problem.id(), sample);
-        long start = System.nanoTime();
-        GenerationResult result = problem.prompt() != null
-                ? model.generate(problem.prompt(), options, text -> { })
-                : model.chat(problem.chatMessages(), options, text -> { });
-        double seconds = (System.nanoTime() - start) / 1e9;
+    private static SampleRow row(Problem problem, int sample, long seed, GenerationResult result) {
+        if (result.finishReason() == FinishReason.CANCELLED) {
+            // Spark interrupts a task it kills: its cut-off samples must not be written as finished
+            throw new IllegalStateException("task cancelled while generating " + problem.id() + " on executor "
+                    + ExecutorModels.executor());
+        }
         Trace trace = Trace.split(result.text());
         String extracted = Grader.extract(trace.answer());
         return new SampleRow(problem.id(), sample, trace.reasoning(), trace.answer(), extracted,
-                Grader.grade(extracted, problem.answer()), result.generatedTokens(), seconds, options.seed());
+                Grader.grade(extracted, problem.answer()), result.generatedTokens(), result.seconds(), seed);
     }
 }

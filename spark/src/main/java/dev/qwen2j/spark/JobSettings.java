@@ -19,22 +19,25 @@ import java.util.HexFormat;
  * @param topP           nucleus sampling, or null for the model's default
  * @param topK           top-k, or null for the model's default
  * @param maxTokens      most tokens per sample
- * @param thinkingBudget most tokens of reasoning, or 0 for none (until issue 11's budget lands: a cap on the whole
- *                       sample, see {@link #generationOptions})
+ * @param thinkingBudget most tokens of reasoning, or 0 for no limit: the model's thinking budget closes the thought
+ *                       after that many tokens and the sample goes on to its answer (within maxTokens)
  * @param seed           base seed; each sample's seed derives from it, the problem id and the sample index
  * @param keepCorrectOnly write only the samples graded correct (rejection sampling); the summary counts them all
  * @param format         {@code parquet} or {@code jsonl}
  * @param modelThreads   worker threads of each executor's model (0: the model's default)
+ * @param batchSize      samples one task decodes together in the model's batch engine (continuous batching); a
+ *                       sample is the same on any batch size, so it is not part of the {@link #fingerprint}
  */
 public record JobSettings(String modelPath, String output, int samples, Double temperature, Double topP, Integer topK,
                           int maxTokens, int thinkingBudget, long seed, boolean keepCorrectOnly, String format,
-                          int modelThreads) implements Serializable {
+                          int modelThreads, int batchSize) implements Serializable {
 
     /** The options of sample {@code sample} of problem {@code id}. */
     public GenerationOptions generationOptions(String id, int sample) {
-        GenerationOptions.Builder b = GenerationOptions.builder()
-                .maxTokens(thinkingBudget > 0 ? Math.min(maxTokens, thinkingBudget) : maxTokens)
-                .seed(sampleSeed(id, sample));
+        GenerationOptions.Builder b = GenerationOptions.builder().maxTokens(maxTokens).seed(sampleSeed(id, sample));
+        if (thinkingBudget > 0) {
+            b.maxThinkingTokens(thinkingBudget);
+        }
         if (temperature != null) {
             b.temperature(temperature);
         }

@@ -8,8 +8,8 @@ package dev.qwen2j.spark;
  * @param extracted  the final answer found in answerText, or null
  * @param correct    extracted graded against the reference, or null when the problem has none
  * @param tokens     tokens generated
- * @param seconds    wall time of the generation
- * @param seed       the sample's seed (reproduces it alone)
+ * @param seconds    time its generation computed: its prefill and its decode steps, shared with the batch
+ * @param seed       the sample's seed: {@code Model.generateAll} reproduces the sample from it in any batch
  */
 public record SampleRow(String id, int sample, String reasoning, String answerText, String extracted, Boolean correct,
                         int tokens, double seconds, long seed) {

@@ -8,6 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwen2j.core.tokenizer.Tokenizer;
+import dev.qwen2j.model.BatchRequest;
+import dev.qwen2j.model.GenerationOptions;
+import dev.qwen2j.model.GenerationResult;
+import dev.qwen2j.model.Model;
+import dev.qwen2j.model.ModelOptions;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -67,7 +73,12 @@ class BatchGenerateTest {
     }
 
     static JobSettings settings(Path output, int k) {
-        return new JobSettings(demo.toString(), output.toString(), k, 1.0, null, null, 64, 0, 7, false, "parquet", 1);
+        return settings(output, k, 0, 8);
+    }
+
+    static JobSettings settings(Path output, int k, int thinkingBudget, int batchSize) {
+        return new JobSettings(demo.toString(), output.toString(), k, 1.0, null, null, 64, thinkingBudget, 7, false,
+                "parquet", 1, batchSize);
     }
 
     /** 50 sums ("p0".."p49"), references in assorted spellings, every 7th wrong; then 5 malformed rows. */
@@ -207,6 +218,76 @@ class BatchGenerateTest {
     }
 
     @Test
+    void samplesDoNotDependOnTheBatchSize() throws IOException {
+        // the partition's samples one at a time instead of 8 together: each sample is the same row
+        Path subset = dir.resolve("batch-1.jsonl");
+        Files.write(subset, Files.readAllLines(input).subList(20, 28));
+        Path out = dir.resolve("out-batch-1");
+        BatchGenerate.runJob(spark, settings(out, K, 0, 1), subset.toString(), "jsonl", 2);
+        Map<String, List<Object>> again = rows(out);
+        assertEquals(8 * K, again.size());
+        again.forEach((key, row) -> assertEquals(reference.get(key), row, key));
+    }
+
+    @Test
+    void aRowsSeedReproducesItInTheModelsBatchEngine() throws IOException {
+        JobSettings settings = settings(dir.resolve("unused"), K);
+        Map<String, String> prompts = new HashMap<>();
+        for (String line : Files.readAllLines(input)) {
+            Problem.Parsed parsed = Problem.parse(line);
+            if (parsed.problem() != null) {
+                prompts.put(parsed.problem().id(), parsed.problem().prompt());
+            }
+        }
+        List<String> keys = List.of("p3/0", "p3/3", "p41/2");
+        List<BatchRequest> requests = new ArrayList<>();
+        for (String key : keys) {
+            List<Object> row = reference.get(key);
+            GenerationOptions options = settings.generationOptions((String) row.get(0), (int) row.get(1));
+            assertEquals(row.get(7), options.seed(), key);
+            requests.add(BatchRequest.of(prompts.get((String) row.get(0)), options));
+        }
+        try (Model model = Model.load(demo, ModelOptions.builder().threads(1).build())) {
+            List<GenerationResult> results = model.generateAll(requests, 2);
+            for (int i = 0; i < keys.size(); i++) {
+                Trace trace = Trace.split(results.get(i).text());
+                List<Object> row = reference.get(keys.get(i));
+                assertEquals(row.get(2), trace.reasoning(), keys.get(i));
+                assertEquals(row.get(3), trace.answer(), keys.get(i));
+                assertEquals(row.get(6), results.get(i).generatedTokens(), keys.get(i));
+            }
+        }
+    }
+
+    @Test
+    void aThinkingBudgetClosesTheThinkingAndTheAnswerFollows() throws IOException {
+        int budget = 3;
+        Path subset = dir.resolve("budget.jsonl");
+        Files.write(subset, Files.readAllLines(input).subList(0, 12));
+        Path out = dir.resolve("out-budget");
+        Summary budgeted = BatchGenerate.runJob(spark, settings(out, K, budget, 8), subset.toString(), "jsonl", 2);
+        Map<String, List<Object>> rows = rows(out);
+        assertEquals(12 * K, rows.size());
+        Tokenizer tokenizer = Tokenizer.load(demo);
+        int cut = 0;
+        for (var e : rows.entrySet()) {
+            List<Object> row = e.getValue();
+            String reasoning = (String) row.get(2);
+            String unlimited = (String) reference.get(e.getKey()).get(2);
+            // the same seed samples the same first tokens: the budgeted thought is the start of the unlimited one
+            assertTrue(unlimited.startsWith(reasoning), e.getKey() + ": '" + reasoning + "' vs '" + unlimited + "'");
+            assertTrue(tokenizer.encode(reasoning).length <= budget, e.getKey() + ": " + reasoning);
+            cut += unlimited.length() > reasoning.length() ? 1 : 0;
+            // not a cap on the sample: the answer still comes after the closed thought
+            assertFalse(((String) row.get(3)).isEmpty(), e.getKey() + " has no answer");
+            assertNotNull(row.get(4), e.getKey() + " has no extracted answer");
+            assertTrue((int) row.get(6) > budget, e.getKey() + ": " + row.get(6) + " tokens");
+        }
+        assertTrue(cut > rows.size() / 2, "the budget cut only " + cut + " of " + rows.size() + " thoughts");
+        assertEquals(12, budgeted.problems());
+    }
+
+    @Test
     void resumesAfterAKilledRun() throws Exception {
         // a first run in its own JVM, one task at a time on 8 partitions, killed once two partitions are done
         Path subset = dir.resolve("resume.jsonl");
@@ -247,7 +328,7 @@ class BatchGenerateTest {
         Files.write(subset, Files.readAllLines(input).subList(0, 1));
         Path missing = dir.resolve("no-such-model");
         JobSettings s = new JobSettings(missing.toString(), dir.resolve("out-missing").toString(), 1, null, null, null,
-                8, 0, 0, false, "jsonl", 1);
+                8, 0, 0, false, "jsonl", 1, 4);
         Exception e = assertThrows(Exception.class, () -> BatchGenerate.runJob(spark, s, subset.toString(), "jsonl", 1));
         String message = BatchGenerate.rootMessage(e);
         assertTrue(message.contains("executor driver") && message.contains(missing.toString()), message);

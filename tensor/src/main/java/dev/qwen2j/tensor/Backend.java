@@ -45,6 +45,14 @@ public interface Backend extends AutoCloseable {
     /** {@code y[t, :] = W·x[t, :] + b} for {@code t < tokens}; x is {@code [tokens][in]}, y {@code [tokens][out]}. */
     void linear(LinearWeights weights, float[] x, float[] y, int tokens);
 
+    /**
+     * As {@link #linear(LinearWeights, float[], float[], int)}, every row summed in the same order whatever
+     * {@code tokens} is, so that a row's result depends on its own input alone ({@code linear} may take a faster
+     * one-token path that sums in another order). A batch of sequences needs it for each sequence to get the same
+     * tokens whichever sequences share its steps.
+     */
+    void linearBatchInvariant(LinearWeights weights, float[] x, float[] y, int tokens);
+
     /** {@code out[t, :] = x[t, :] / sqrt(mean(x[t, :]²) + eps) · weight}, dim = {@code weight.cols()}. */
     void rmsNorm(float[] x, Tensor weight, float eps, float[] out, int tokens);
 

@@ -193,10 +193,20 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void linear(LinearWeights weights, float[] x, float[] y, int tokens) {
+        linear(weights, x, y, tokens, false);
+    }
+
+    @Override
+    public void linearBatchInvariant(LinearWeights weights, float[] x, float[] y, int tokens) {
+        linear(weights, x, y, tokens, true);
+    }
+
+    /** {@code blocked}: one token too goes through the block kernels, which sum every token in one order. */
+    private void linear(LinearWeights weights, float[] x, float[] y, int tokens, boolean blocked) {
         if (weights instanceof PackedLinear packed) {
             checkLength("x", x, (long) tokens * packed.inFeatures());
             checkLength("y", y, (long) tokens * packed.outFeatures());
-            packedLinear(packed, packed.decode(), x, y, tokens);
+            packedLinear(packed, packed.decode(), x, y, tokens, blocked);
             return;
         }
         if (!(weights instanceof CpuLinear linear)) {
@@ -212,7 +222,10 @@ public final class CpuBackend implements Backend {
             for (int p = 0; p < parts.length; p++) {
                 int lo = Math.max(from, starts[p]);
                 int hi = Math.min(to, starts[p + 1]);
-                if (lo < hi) {
+                if (lo < hi && blocked) {
+                    kernels.matmulBlocked(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
+                            linear.bias());
+                } else if (lo < hi) {
                     kernels.matmul(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
                             linear.bias());
                 }
@@ -224,8 +237,10 @@ public final class CpuBackend implements Backend {
      * One token: the input prepared once on this thread, then every part in one pass and one hand-off. A block of
      * tokens: blocks of rows dequantized once into the F32 register-blocked micro-kernel.
      */
-    private <I> void packedLinear(PackedLinear linear, PackedKernels<I> decode, float[] x, float[] y, int tokens) {
-        I input = tokens == 1 ? decode.prepare(x, linear.inFeatures()) : null;
+    private <I> void packedLinear(PackedLinear linear, PackedKernels<I> decode, float[] x, float[] y, int tokens,
+                                  boolean blocked) {
+        boolean oneToken = tokens == 1 && !blocked;
+        I input = oneToken ? decode.prepare(x, linear.inFeatures()) : null;
         int out = linear.outFeatures();
         parallel.forRange(out, ROW_ALIGN, (from, to) -> {
             PackedMatrix[] parts = linear.parts();
@@ -233,7 +248,7 @@ public final class CpuBackend implements Backend {
             for (int p = 0; p < parts.length; p++) {
                 int lo = Math.max(from, starts[p]);
                 int hi = Math.min(to, starts[p + 1]);
-                if (lo < hi && tokens == 1) {
+                if (lo < hi && oneToken) {
                     decode.matvec(parts[p], lo - starts[p], hi - starts[p], input, y, starts[p], linear.bias());
                 } else if (lo < hi) {
                     kernels.matmulPacked(parts[p], decode, lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],

@@ -21,6 +21,13 @@ interface Kernels {
                 float[] y, int yStride, int yColumn, float[] bias);
 
     /**
+     * As {@link #matmul}, each token summed as in a block of several tokens even when {@code tokens} is 1 (matmul's
+     * one-token path may sum in another order): a row's result does not depend on how many tokens share the call.
+     */
+    void matmulBlocked(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
+                       float[] y, int yStride, int yColumn, float[] bias);
+
+    /**
      * As {@link #matmul} for a packed matrix: blocks of rows dequantized to F32 once by {@code format} (its fastest
      * conversion at this width), then the F32 kernel.
      */

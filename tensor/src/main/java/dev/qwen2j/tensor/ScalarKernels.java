@@ -40,6 +40,12 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void matmulBlocked(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
+                              float[] y, int yStride, int yColumn, float[] bias) {
+        matmul(w, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias); // one order for any number of tokens
+    }
+
+    @Override
     public void matmulPacked(PackedMatrix w, PackedKernels<?> format, int rowFrom, int rowTo, float[] x, int tokens,
                              float[] y, int yStride, int yColumn, float[] bias) {
         int cols = w.cols();

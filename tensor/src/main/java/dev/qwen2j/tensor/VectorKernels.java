@@ -83,6 +83,12 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void matmulBlocked(Tensor w, int rowFrom, int rowTo, float[] x, int tokens,
+                              float[] y, int yStride, int yColumn, float[] bias) {
+        matmulTiled(w, null, null, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
+    }
+
+    @Override
     public void matmulPacked(PackedMatrix w, PackedKernels<?> format, int rowFrom, int rowTo, float[] x, int tokens,
                              float[] y, int yStride, int yColumn, float[] bias) {
         matmulTiled(null, w, format, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);

@@ -87,6 +87,33 @@ class LinearTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void batchInvariantRowsDoNotDependOnTheirNeighbours(int bits) {
+        CpuBackend backend = Widths.vector(bits);
+        Random random = new Random(3);
+        for (DType dtype : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+            // 1030 columns: two input tiles; 37 rows: row pairs and a single row
+            Backend.LinearWeights w = backend.linear(List.of(TestTensors.random("w", dtype, 37, 1030, random)),
+                    List.of(TestTensors.random("b", dtype, 1, 37, random)));
+            int in = w.inFeatures();
+            int out = w.outFeatures();
+            float[] block = TestTensors.randomFloats(9 * in, random);
+            float[] all = new float[9 * out];
+            backend.linearBatchInvariant(w, block, all, 9);
+            for (int tokens : new int[]{1, 2, 3, 4, 5}) {
+                for (int t = 0; t < tokens; t++) { // row t of a block of `tokens` rows against row t of the 9
+                    float[] few = new float[tokens * out];
+                    backend.linearBatchInvariant(w, java.util.Arrays.copyOf(block, tokens * in), few, tokens);
+                    for (int r = 0; r < out; r++) {
+                        assertEquals(Float.floatToRawIntBits(all[t * out + r]), Float.floatToRawIntBits(few[t * out + r]),
+                                dtype + ": row " + t + " of " + tokens + ", output " + r);
+                    }
+                }
+            }
+        }
+    }
+
     private static void check(CpuBackend backend, List<Tensor> parts, List<Tensor> biases, int tokens, Random random, String what) {
         check(backend, parts, biases, tokens, random, false, what);
     }
