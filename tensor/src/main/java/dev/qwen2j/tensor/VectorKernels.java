@@ -271,10 +271,10 @@ final class VectorKernels implements Kernels {
             a30 = r0.fma(v, a30);
             a31 = r1.fma(v, a31);
         }
-        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
-        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
-        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        float s00 = sumLanes(a00), s01 = sumLanes(a01);
+        float s10 = sumLanes(a10), s11 = sumLanes(a11);
+        float s20 = sumLanes(a20), s21 = sumLanes(a21);
+        float s30 = sumLanes(a30), s31 = sumLanes(a31);
         for (int k = upper; k < width; k++) {
             float w0k = tile[w0 + k];
             float w1k = tile[w1 + k];
@@ -305,9 +305,23 @@ final class VectorKernels implements Kernels {
         for (int k = 0; k < upper; k += L) {
             acc = FloatVector.fromArray(F, a, aOffset + k).fma(FloatVector.fromArray(F, b, bOffset + k), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (int k = upper; k < n; k++) {
             sum += a[aOffset + k] * b[bOffset + k];
+        }
+        return sum;
+    }
+
+    /**
+     * The lanes of {@code v} added first to last in scalar arithmetic. {@code reduceLanes(ADD)} sums in a tree once
+     * C2 has compiled it and in a loop before, so its last bit depends on when the JIT ran; the prefill kernels
+     * (which batch sessions use for batch invariance) must give the same bits for a row whichever path and moment
+     * computed it.
+     */
+    static float sumLanes(FloatVector v) {
+        float sum = v.lane(0);
+        for (int i = 1; i < L; i++) {
+            sum += v.lane(i);
         }
         return sum;
     }
