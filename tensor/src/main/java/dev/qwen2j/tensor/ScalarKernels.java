@@ -51,7 +51,7 @@ final class ScalarKernels implements Kernels {
         int cols = w.cols();
         float[] row = new float[cols];
         for (int r = rowFrom; r < rowTo; r++) {
-            w.dequantize(r, 0, cols, row, 0);
+            format.dequantize(w, r, 0, cols, row, 0);
             for (int t = 0; t < tokens; t++) {
                 float sum = 0f;
                 for (int k = 0; k < cols; k++) {
