@@ -86,7 +86,7 @@ final class VectorInt8Kernels implements Int8Kernels {
                     left = blocksPerGroup;
                 }
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = sumLanes(acc);
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
     }
@@ -124,7 +124,7 @@ final class VectorInt8Kernels implements Int8Kernels {
                 }
                 tail += groupTail * scale;
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD) + tail;
+            float sum = sumLanes(acc) + tail;
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
     }
@@ -186,9 +186,18 @@ final class VectorInt8Kernels implements Int8Kernels {
                     left = blocksPerGroup;
                 }
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = sumLanes(acc);
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
+    }
+
+    /** The lanes added first to last, the same bits in every JIT tier (as {@code VectorKernels.sumLanes}). */
+    private static float sumLanes(FloatVector v) {
+        float sum = v.lane(0);
+        for (int i = 1; i < L; i++) {
+            sum += v.lane(i);
+        }
+        return sum;
     }
 
     /** {@code 2L} int8 weights times their 16-bit activations, each product exact in 16 bits. */

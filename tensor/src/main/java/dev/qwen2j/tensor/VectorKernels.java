@@ -116,7 +116,7 @@ final class VectorKernels implements Kernels {
             for (; k < upper; k += L) {
                 acc0 = bf16(data, b0 + 2L * k).fma(FloatVector.fromArray(F, x, k), acc0);
             }
-            float s0 = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+            float s0 = sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
             for (k = upper; k < cols; k++) {
                 s0 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b0 + 2L * k)) * x[k];
             }
@@ -142,7 +142,7 @@ final class VectorKernels implements Kernels {
             for (; k < upper; k += L) {
                 acc0 = f32(data, b0 + 4L * k).fma(FloatVector.fromArray(F, x, k), acc0);
             }
-            float s0 = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            float s0 = sumLanes(acc0.add(acc1));
             for (k = upper; k < cols; k++) {
                 s0 += data.get(Numbers.FLOAT, b0 + 4L * k) * x[k];
             }
@@ -314,9 +314,8 @@ final class VectorKernels implements Kernels {
 
     /**
      * The lanes of {@code v} added first to last in scalar arithmetic. {@code reduceLanes(ADD)} sums in a tree once
-     * C2 has compiled it and in a loop before, so its last bit depends on when the JIT ran; the prefill kernels
-     * (which batch sessions use for batch invariance) must give the same bits for a row whichever path and moment
-     * computed it.
+     * C2 has compiled it and in a loop before, so its last bit depends on when the JIT ran: a seeded generation
+     * could then differ between two runs, and batch-invariant rows between two paths. Every kernel reduces with this.
      */
     static float sumLanes(FloatVector v) {
         float sum = v.lane(0);
@@ -337,7 +336,7 @@ final class VectorKernels implements Kernels {
             FloatVector v = FloatVector.fromArray(F, x, offset + i);
             acc = v.fma(v, acc);
         }
-        float sumOfSquares = acc.reduceLanes(VectorOperators.ADD);
+        float sumOfSquares = sumLanes(acc);
         for (int i = upper; i < n; i++) {
             sumOfSquares += x[offset + i] * x[offset + i];
         }
@@ -494,7 +493,7 @@ final class VectorKernels implements Kernels {
             }
             p.intoArray(scores, row + s);
         }
-        l[r] = l[r] * correction + sum.reduceLanes(VectorOperators.ADD);
+        l[r] = l[r] * correction + sumLanes(sum);
         m[r] = newMax;
         int a = r * headDim;
         int d = 0;
@@ -622,7 +621,7 @@ final class VectorKernels implements Kernels {
             s2 = s2.add(f32(data, i + 2L * F.vectorByteSize()));
             s3 = s3.add(f32(data, i + 3L * F.vectorByteSize()));
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i + 4 <= to; i += 4) {
             sum += data.get(Numbers.FLOAT, i);
         }
