@@ -26,9 +26,9 @@ public final class Int8Decode implements PackedKernels<Int8Input> {
         this.activations = activations;
     }
 
-    /** The kernels for {@code vectorBits} with the activations {@code -Dqwen2j.int8.activations} chooses. */
+    /** The kernels for {@code vectorBits} with the activations {@code -Dqwen2j.int8.activations} chooses, else the faster at that width. */
     static Int8Decode forBits(int vectorBits) {
-        return of(vectorBits, Int8Activations.requested());
+        return of(vectorBits, Int8Activations.requested(vectorBits));
     }
 
     /** The kernels for {@code vectorBits} (0: scalar; 128, 256, 512: the Vector API) and {@code activations}. */
