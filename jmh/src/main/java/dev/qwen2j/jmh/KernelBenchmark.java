@@ -45,6 +45,7 @@ public class KernelBenchmark {
     public static final int VOCAB = 151936;
     public static final int KV_WIDTH = 128;
     public static final int PREFILL_TOKENS = 128;
+    public static final int BATCH = 8;
     /** Copies of the decode-sized matrices: 32 × 8.7 MB and 24 × 2.1 MB, both well beyond a 32 MB L3. */
     public static final int MLP_COPIES = 32;
     public static final int LAYERS = 24;
@@ -175,6 +176,15 @@ public class KernelBenchmark {
         }
     }
 
+    /** Decode of a batch of {@link #BATCH} sequences: gate-sized weights from DRAM, as in a batched step. */
+    @State(Scope.Benchmark)
+    public static class Batch extends Linear {
+        @Setup(Level.Trial)
+        public void setUp(Cpu cpu) {
+            prepare(cpu.backend, MLP_COPIES, new int[]{INTERMEDIATE}, false, BATCH);
+        }
+    }
+
     private static final Parallel.Body NOTHING = (from, to) -> { };
 
     /** Streams 1 GiB ({@link MemoryBandwidth#BYTES}) with all threads. */
@@ -215,6 +225,13 @@ public class KernelBenchmark {
     public float[] matmulBf16Prefill128(Cpu cpu, Prefill prefill) {
         cpu.backend.linear(prefill.nextWeights(), prefill.x, prefill.y, PREFILL_TOKENS);
         return prefill.y;
+    }
+
+    /** One step of {@link #BATCH} sequences through a BF16 4864 × 896 matrix, batch invariant as batch sessions run. */
+    @Benchmark
+    public float[] matmulBf16Batch8(Cpu cpu, Batch batch) {
+        cpu.backend.linearBatchInvariant(batch.nextWeights(), batch.x, batch.y, BATCH);
+        return batch.y;
     }
 
     /** Busy work per chunk of {@link #parallelForBusyChunks}: long enough that every thread must take one. */

@@ -46,6 +46,8 @@ final class VectorInt8Kernels implements Int8Kernels {
     static final VectorSpecies<Byte> HALF = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final int SL = S.length();
     static final int BLOCK = Int8Input.BLOCK;
+    /** Where {@link #sumLanes} spills a vector: one per thread. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     @Override
@@ -54,6 +56,7 @@ final class VectorInt8Kernels implements Int8Kernels {
             matvecF32AnyGroup(w, rowFrom, rowTo, x, y, yColumn, bias);
             return;
         }
+        float[] lanes = LANES.get();
         MemorySegment data = w.weights();
         float[] scales = w.scales();
         int cols = w.cols();
@@ -86,7 +89,7 @@ final class VectorInt8Kernels implements Int8Kernels {
                     left = blocksPerGroup;
                 }
             }
-            float sum = sumLanes(acc);
+            float sum = sumLanes(acc, lanes);
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
     }
@@ -95,6 +98,7 @@ final class VectorInt8Kernels implements Int8Kernels {
     private static void matvecF32AnyGroup(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
                                           float[] bias) {
         MemorySegment data = w.weights();
+        float[] lanes = LANES.get();
         float[] scales = w.scales();
         int cols = w.cols();
         int group = w.groupSize();
@@ -124,7 +128,7 @@ final class VectorInt8Kernels implements Int8Kernels {
                 }
                 tail += groupTail * scale;
             }
-            float sum = sumLanes(acc) + tail;
+            float sum = sumLanes(acc, lanes) + tail;
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
     }
@@ -157,6 +161,7 @@ final class VectorInt8Kernels implements Int8Kernels {
 
     @Override
     public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
+        float[] lanes = LANES.get();
         MemorySegment data = w.weights();
         float[] scales = w.scales();
         short[] q = x.wideValues();
@@ -186,16 +191,20 @@ final class VectorInt8Kernels implements Int8Kernels {
                     left = blocksPerGroup;
                 }
             }
-            float sum = sumLanes(acc);
+            float sum = sumLanes(acc, lanes);
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
     }
 
-    /** The lanes added first to last, the same bits in every JIT tier (as {@code VectorKernels.sumLanes}). */
-    private static float sumLanes(FloatVector v) {
-        float sum = v.lane(0);
+    /**
+     * The lanes added first to last, the same bits in every JIT tier (as {@code VectorKernels.sumLanes}), through
+     * memory: {@code lane(i)} at 512 bits compiles to a jump table or an extract chain.
+     */
+    private static float sumLanes(FloatVector v, float[] lanes) {
+        v.intoArray(lanes, 0);
+        float sum = lanes[0];
         for (int i = 1; i < L; i++) {
-            sum += v.lane(i);
+            sum += lanes[i];
         }
         return sum;
     }
