@@ -534,8 +534,8 @@ public final class CpuBackend implements Backend {
 
         static AttentionScratch get(int rows, int headDim) {
             AttentionScratch s = MINE.get();
-            if (s.qRows.length < rows || s.acc.length < rows * headDim) {
-                int padded = (rows + 4) / 4 * 4 + 4; // whole 4-row blocks and a dummy row past them
+            int padded = (rows + 8) / 8 * 8 + 8; // whole 8-row blocks and a dummy row past them
+            if (s.qRows.length < padded || s.acc.length < padded * headDim) {
                 s.qRows = new int[padded];
                 s.lo = new int[padded];
                 s.hi = new int[padded];

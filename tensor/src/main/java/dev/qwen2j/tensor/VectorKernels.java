@@ -443,8 +443,14 @@ final class VectorKernels implements Kernels {
             }
         }
         java.util.Arrays.fill(scores, rows * KvCacheLayer.PAGE, (rows + 1) * KvCacheLayer.PAGE, 0f); // the dummy row
-        for (int r = 0; r < rows; r += 2) {
-            addValues(scores, r, Math.min(r + 1, rows), rows, from, to, cache, kind, kvHead, page, headDim, acc);
+        if (MICRO_TOKENS == 8 && headDim % (4 * L) == 0) {
+            for (int r = 0; r < rows; r += 4) {
+                addValues4(scores, r, rows, from, to, cache, kind, kvHead, page, headDim, acc);
+            }
+        } else {
+            for (int r = 0; r < rows; r += 2) {
+                addValues(scores, r, Math.min(r + 1, rows), rows, from, to, cache, kind, kvHead, page, headDim, acc);
+            }
         }
     }
 
@@ -454,6 +460,12 @@ final class VectorKernels implements Kernels {
         int headDim = cache.headDim();
         int slots = KvCacheLayer.PAGE;
         long pageBase = cache.keyIndex(page, kvHead, 0);
+        if (MICRO_TOKENS == 8 && slots == 2 * L) {
+            for (int r = 0; r < rows; r += 8) {
+                scorePage8(q, qRows, r, rows, keys, kind, pageBase, headDim, cache, page, kvHead, scale, scores);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r += 4) {
             int q0 = qRows[r];
             int q1 = qRows[Math.min(r + 1, rows - 1)];
@@ -501,6 +513,76 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * Query rows r..r+7 against a page of 2L positions, where 32 vector registers hold the 16 accumulators (512 bits):
+     * each key vector loaded once serves 8 rows, so the 7 query heads of a KV head score in one pass. Rows past the
+     * last repeat it into the scratch rows of {@code scores}.
+     */
+    private static void scorePage8(float[] q, int[] qRows, int r, int rows, MemorySegment keys, int kind, long pageBase,
+                                   int headDim, KvCacheLayer cache, int page, int kvHead, float scale, float[] scores) {
+        int slots = KvCacheLayer.PAGE;
+        int q0 = qRows[r], q1 = qRows[Math.min(r + 1, rows - 1)], q2 = qRows[Math.min(r + 2, rows - 1)];
+        int q3 = qRows[Math.min(r + 3, rows - 1)], q4 = qRows[Math.min(r + 4, rows - 1)];
+        int q5 = qRows[Math.min(r + 5, rows - 1)], q6 = qRows[Math.min(r + 6, rows - 1)], q7 = qRows[Math.min(r + 7, rows - 1)];
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector a40 = FloatVector.zero(F), a41 = FloatVector.zero(F), a50 = FloatVector.zero(F), a51 = FloatVector.zero(F);
+        FloatVector a60 = FloatVector.zero(F), a61 = FloatVector.zero(F), a70 = FloatVector.zero(F), a71 = FloatVector.zero(F);
+        long k = pageBase;
+        for (int d = 0; d < headDim; d++, k += slots) {
+            FloatVector k0 = kvLoad(keys, kind, k);
+            FloatVector k1 = kvLoadNext(keys, kind, k);
+            FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
+            a00 = k0.fma(b, a00);
+            a01 = k1.fma(b, a01);
+            b = FloatVector.broadcast(F, q[q1 + d]);
+            a10 = k0.fma(b, a10);
+            a11 = k1.fma(b, a11);
+            b = FloatVector.broadcast(F, q[q2 + d]);
+            a20 = k0.fma(b, a20);
+            a21 = k1.fma(b, a21);
+            b = FloatVector.broadcast(F, q[q3 + d]);
+            a30 = k0.fma(b, a30);
+            a31 = k1.fma(b, a31);
+            b = FloatVector.broadcast(F, q[q4 + d]);
+            a40 = k0.fma(b, a40);
+            a41 = k1.fma(b, a41);
+            b = FloatVector.broadcast(F, q[q5 + d]);
+            a50 = k0.fma(b, a50);
+            a51 = k1.fma(b, a51);
+            b = FloatVector.broadcast(F, q[q6 + d]);
+            a60 = k0.fma(b, a60);
+            a61 = k1.fma(b, a61);
+            b = FloatVector.broadcast(F, q[q7 + d]);
+            a70 = k0.fma(b, a70);
+            a71 = k1.fma(b, a71);
+        }
+        FloatVector s0 = FloatVector.broadcast(F, scale);
+        FloatVector s1 = s0;
+        if (kind == I8_KV) {
+            long scales = 4 * cache.scaleIndex(page, kvHead, 0);
+            s0 = f32(cache.keyScales(), scales).mul(scale);
+            s1 = f32(cache.keyScales(), scales + 4L * L).mul(scale);
+        }
+        int o = r * slots;
+        a00.mul(s0).intoArray(scores, o);
+        a01.mul(s1).intoArray(scores, o + L);
+        a10.mul(s0).intoArray(scores, o + slots);
+        a11.mul(s1).intoArray(scores, o + slots + L);
+        a20.mul(s0).intoArray(scores, o + 2 * slots);
+        a21.mul(s1).intoArray(scores, o + 2 * slots + L);
+        a30.mul(s0).intoArray(scores, o + 3 * slots);
+        a31.mul(s1).intoArray(scores, o + 3 * slots + L);
+        a40.mul(s0).intoArray(scores, o + 4 * slots);
+        a41.mul(s1).intoArray(scores, o + 4 * slots + L);
+        a50.mul(s0).intoArray(scores, o + 5 * slots);
+        a51.mul(s1).intoArray(scores, o + 5 * slots + L);
+        a60.mul(s0).intoArray(scores, o + 6 * slots);
+        a61.mul(s1).intoArray(scores, o + 6 * slots + L);
+        a70.mul(s0).intoArray(scores, o + 7 * slots);
+        a71.mul(s1).intoArray(scores, o + 7 * slots + L);
+    }
+
     /** Row r over visible slots [first, end): new maximum, rescaled sum and output, exp weights left in scores. */
     private static void softmaxUpdate(float[] scores, int r, int first, int end, KvCacheLayer cache, int kvHead,
                                       int page, int headDim, float[] m, float[] l, float[] acc) {
@@ -536,6 +618,76 @@ final class VectorKernels implements Kernels {
         }
         for (; d < headDim; d++) {
             acc[a + d] *= correction;
+        }
+    }
+
+    /**
+     * acc[r..r+3] += weights · value rows over slots [from, to), where 32 vector registers hold 4 rows × 4 vectors
+     * (512 bits): each value vector loaded once serves 4 query rows, half the loads of pairs. Rows past the last
+     * take the dummy (zero) score row and accumulate into the scratch rows past {@code rows}, never read.
+     */
+    private static void addValues4(float[] scores, int r, int rows, int from, int to, KvCacheLayer cache,
+                                   int kind, int kvHead, int page, int headDim, float[] acc) {
+        if (from >= to) {
+            return;
+        }
+        MemorySegment values = cache.values();
+        int slots = KvCacheLayer.PAGE;
+        int p0 = r * slots, p1 = Math.min(r + 1, rows) * slots, p2 = Math.min(r + 2, rows) * slots, p3 = Math.min(r + 3, rows) * slots;
+        int o0 = r * headDim, o1 = o0 + headDim, o2 = o1 + headDim, o3 = o2 + headDim;
+        long rowBase = cache.valueIndex(page, kvHead, 0);
+        for (int d = 0; d < headDim; d += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, o0 + d), a1 = FloatVector.fromArray(F, acc, o0 + d + L);
+            FloatVector a2 = FloatVector.fromArray(F, acc, o0 + d + 2 * L), a3 = FloatVector.fromArray(F, acc, o0 + d + 3 * L);
+            FloatVector b0 = FloatVector.fromArray(F, acc, o1 + d), b1 = FloatVector.fromArray(F, acc, o1 + d + L);
+            FloatVector b2 = FloatVector.fromArray(F, acc, o1 + d + 2 * L), b3 = FloatVector.fromArray(F, acc, o1 + d + 3 * L);
+            FloatVector c0 = FloatVector.fromArray(F, acc, o2 + d), c1 = FloatVector.fromArray(F, acc, o2 + d + L);
+            FloatVector c2 = FloatVector.fromArray(F, acc, o2 + d + 2 * L), c3 = FloatVector.fromArray(F, acc, o2 + d + 3 * L);
+            FloatVector e0 = FloatVector.fromArray(F, acc, o3 + d), e1 = FloatVector.fromArray(F, acc, o3 + d + L);
+            FloatVector e2 = FloatVector.fromArray(F, acc, o3 + d + 2 * L), e3 = FloatVector.fromArray(F, acc, o3 + d + 3 * L);
+            for (int s = from; s < to; s++) {
+                long v = rowBase + (long) s * headDim + d;
+                FloatVector v0 = kvLoad(values, kind, v);
+                FloatVector v1 = kvLoad(values, kind, v + L);
+                FloatVector v2 = kvLoad(values, kind, v + 2 * L);
+                FloatVector v3 = kvLoad(values, kind, v + 3 * L);
+                FloatVector w = FloatVector.broadcast(F, scores[p0 + s]);
+                a0 = v0.fma(w, a0);
+                a1 = v1.fma(w, a1);
+                a2 = v2.fma(w, a2);
+                a3 = v3.fma(w, a3);
+                w = FloatVector.broadcast(F, scores[p1 + s]);
+                b0 = v0.fma(w, b0);
+                b1 = v1.fma(w, b1);
+                b2 = v2.fma(w, b2);
+                b3 = v3.fma(w, b3);
+                w = FloatVector.broadcast(F, scores[p2 + s]);
+                c0 = v0.fma(w, c0);
+                c1 = v1.fma(w, c1);
+                c2 = v2.fma(w, c2);
+                c3 = v3.fma(w, c3);
+                w = FloatVector.broadcast(F, scores[p3 + s]);
+                e0 = v0.fma(w, e0);
+                e1 = v1.fma(w, e1);
+                e2 = v2.fma(w, e2);
+                e3 = v3.fma(w, e3);
+            }
+            a0.intoArray(acc, o0 + d);
+            a1.intoArray(acc, o0 + d + L);
+            a2.intoArray(acc, o0 + d + 2 * L);
+            a3.intoArray(acc, o0 + d + 3 * L);
+            b0.intoArray(acc, o1 + d);
+            b1.intoArray(acc, o1 + d + L);
+            b2.intoArray(acc, o1 + d + 2 * L);
+            b3.intoArray(acc, o1 + d + 3 * L);
+            c0.intoArray(acc, o2 + d);
+            c1.intoArray(acc, o2 + d + L);
+            c2.intoArray(acc, o2 + d + 2 * L);
+            c3.intoArray(acc, o2 + d + 3 * L);
+            e0.intoArray(acc, o3 + d);
+            e1.intoArray(acc, o3 + d + L);
+            e2.intoArray(acc, o3 + d + 2 * L);
+            e3.intoArray(acc, o3 + d + 3 * L);
         }
     }
 
