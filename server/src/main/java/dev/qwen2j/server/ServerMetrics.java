@@ -15,6 +15,7 @@ final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter promptTokens;
     private final Counter completionTokens;
+    private final Counter prefixCacheHitTokens;
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
     private final DistributionSummary decodeBatch;
@@ -23,6 +24,9 @@ final class ServerMetrics {
         promptTokens = Counter.builder("qwen2j.prompt.tokens").description("Prompt tokens processed")
                 .register(registry);
         completionTokens = Counter.builder("qwen2j.completion.tokens").description("Tokens generated")
+                .register(registry);
+        prefixCacheHitTokens = Counter.builder("qwen2j.prefix.cache.hit.tokens")
+                .description("Prompt tokens whose KV pages came from the prefix cache instead of a prefill")
                 .register(registry);
         Gauge.builder("qwen2j.queue.length", scheduler, Scheduler::queueLength)
                 .description("Requests waiting for a generation slot").register(registry);
@@ -44,9 +48,11 @@ final class ServerMetrics {
         registry.counter("qwen2j.requests", "endpoint", endpoint, "status", Integer.toString(status)).increment();
     }
 
-    void tokens(int prompt, int completion) {
+    /** @param cached of the {@code prompt} tokens, those the prefix cache held */
+    void tokens(int prompt, int completion, int cached) {
         promptTokens.increment(prompt);
         completionTokens.increment(completion);
+        prefixCacheHitTokens.increment(cached);
     }
 
     void firstToken(long nanos) {
