@@ -121,6 +121,8 @@ public final class ModelGenerator implements Generator {
             request.relay();
         } catch (ModelClosedException e) {
             throw modelClosed();
+        } catch (IllegalArgumentException e) { // the batch refused what checkFits let through: the request's fault
+            throw ApiException.invalid(null, e.getMessage());
         }
     }
 
