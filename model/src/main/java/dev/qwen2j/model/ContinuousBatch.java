@@ -19,7 +19,7 @@ import java.util.function.BooleanSupplier;
  * try (ContinuousBatch batch = model.newContinuousBatch(8)) {
  *     batch.admit(model.prepare("Why is the sky blue?", options), List.of(listener));
  *     while (batch.size() > 0) {
- *         batch.step();               // admit more in between, while hasRoom(...)
+ *         batch.step();               // admit more in between: tryAdmit(...) says whether they fit now
  *     }
  * }
  * }</pre>
@@ -209,6 +209,16 @@ public final class ContinuousBatch implements AutoCloseable {
             return 0;
         }
         return engine.step(modelClosed);
+    }
+
+    /** KV pages its sequences hold now. */
+    public int kvPagesHeld() {
+        return pool.allocator().inUse();
+    }
+
+    /** KV pages the prefix cache keeps that no sequence holds: the pool reclaims them, oldest first, when it needs to. */
+    public int kvPagesCached() {
+        return pool.allocator().evictable();
     }
 
     /** Prompt tokens admitted prompts took from the prefix cache instead of prefilling them, since creation. */

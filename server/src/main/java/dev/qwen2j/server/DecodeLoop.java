@@ -65,6 +65,7 @@ final class DecodeLoop implements AutoCloseable {
     private final List<Job> admitted = new ArrayList<>();
     private Job next;
     private volatile boolean closing;
+    private volatile Generator.KvPoolState poolState = Generator.KvPoolState.NONE;
 
     /**
      * Creates the batch now (its KV pool is allocated up front, so a pool too large for this machine fails here) and
@@ -79,6 +80,11 @@ final class DecodeLoop implements AutoCloseable {
         this.plan = batch.plan();
         this.thread = Thread.ofPlatform().name("qwen2j-decode-loop").daemon().unstarted(this::run);
         thread.start();
+    }
+
+    /** The KV pool as the loop last saw it, between steps. */
+    Generator.KvPoolState poolState() {
+        return poolState;
     }
 
     /** The KV pool of the batch. */
@@ -101,6 +107,7 @@ final class DecodeLoop implements AutoCloseable {
         try {
             while (!closing) {
                 admitArrivals();
+                publishPoolState();
                 if (batch == null || batch.size() == 0) {
                     if (next == null) {
                         next = arrivals.take(); // idle until a job (or STOP) arrives
@@ -142,6 +149,12 @@ final class DecodeLoop implements AutoCloseable {
             }
             next = null;
         }
+    }
+
+    private void publishPoolState() {
+        int waiting = arrivals.size() + (next != null && next != STOP ? 1 : 0);
+        poolState = batch == null ? new Generator.KvPoolState(plan.pages(), 0, 0, waiting)
+                : new Generator.KvPoolState(plan.pages(), batch.kvPagesHeld(), batch.kvPagesCached(), waiting);
     }
 
     private void step() {

@@ -90,6 +90,12 @@ public final class ModelGenerator implements Generator {
     }
 
     @Override
+    public KvPoolState kvPool() {
+        DecodeLoop decoder = loop;
+        return decoder == null ? KvPoolState.NONE : decoder.poolState();
+    }
+
+    @Override
     public synchronized void close() {
         if (loop != null) {
             loop.close();

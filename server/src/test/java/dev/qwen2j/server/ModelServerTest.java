@@ -103,6 +103,14 @@ class ModelServerTest {
                 cached + " of " + promptTokens + " prompt tokens came from the cache; the system prompt has "
                         + systemTokens);
         assertEquals(cached, metric("qwen2j_prefix_cache_hit_tokens_total"), "the counter counts them");
+        assertEquals(64.0, metric("qwen2j_kv_pages"), "2 sequences of 1024 positions, 32 a page");
+        long deadline = System.nanoTime() + 5_000_000_000L; // the loop publishes between its steps
+        while (metric("qwen2j_kv_pages_held") > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0.0, metric("qwen2j_kv_pages_held"));
+        assertTrue(metric("qwen2j_kv_pages_cached") >= systemTokens / 32, "the prompts' pages wait in the cache");
+        assertEquals(0.0, metric("qwen2j_kv_waiting_requests"));
         assertEquals(coldAnswer.choices().getFirst().message().content(),
                 second.choices().getFirst().message().content(), "the same answer as without the cache");
         assertEquals(coldAnswer.usage().orElseThrow().completionTokens(), second.usage().orElseThrow().completionTokens());
