@@ -38,8 +38,19 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--max-batch", defaultValue = "8", paramLabel = "N",
             description = "Sequences decoded at once in one continuous batch, a request of n choices taking n "
-                    + "(default: 8). Their KV cache, --context positions each, is allocated at start.")
+                    + "(default: 8). They share one KV pool (see --kv-memory); a request waits until the pages it "
+                    + "may take are free.")
     int maxBatch;
+
+    @Option(names = "--kv-memory", paramLabel = "SIZE",
+            description = "Size of the KV pool, allocated at start, e.g. 512m or 4g (default: half of the memory "
+                    + "beside the Java heap and the weights, at most --max-batch full contexts). A request whose "
+                    + "prompt and max_tokens could never fit in it is refused with 400.")
+    String kvMemory;
+
+    @Option(names = "--no-prefix-cache", negatable = false,
+            description = "Do not keep the KV pages of earlier prompts for later prompts that start alike.")
+    boolean noPrefixCache;
 
     @Option(names = "--max-queue", defaultValue = "64", paramLabel = "N",
             description = "Requests waiting beyond those; more are refused with 429 (default: 64).")
@@ -82,6 +93,7 @@ final class ServeCommand implements Callable<Integer> {
         if (thinkingBudget != null && thinkingBudget < 1) {
             throw new IllegalArgumentException("--thinking-budget must be >= 1 tokens, got " + thinkingBudget);
         }
+        long kvMemoryBytes = kvMemory == null ? 0 : parseSize(kvMemory);
         // Every flag is checked before the model loads.
         ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port).withApiKey(apiKey)
                 .withLimits(maxBatch, maxQueue).withShutdownGrace(Duration.ofSeconds(shutdownGrace))
@@ -89,7 +101,8 @@ final class ServeCommand implements Callable<Integer> {
         try (Model model = source.load(context, err)) {
             String id = name != null ? name : ModelPaths.DEMO.equals(source.model) ? "demo"
                     : source.folder.toAbsolutePath().normalize().getFileName().toString();
-            OpenAiServer server = OpenAiServer.start(new ModelGenerator(model, id), options);
+            OpenAiServer server = OpenAiServer.start(new ModelGenerator(model, id, kvMemoryBytes, !noPrefixCache),
+                    options);
             Runnable stop = () -> Thread.ofPlatform().name("qwen2j-serve-stop").start(server::stop);
             Signal.handle(new Signal("TERM"), signal -> stop.run());
             Signal.handle(new Signal("INT"), signal -> stop.run());
@@ -98,5 +111,31 @@ final class ServeCommand implements Callable<Integer> {
             server.awaitStop();
         }
         return 0;
+    }
+
+    /** {@code --kv-memory}: bytes, or a number with k, m, g or t (binary: 1k = 1024), with an optional "iB" or "b". */
+    static long parseSize(String text) {
+        String t = text.strip().toLowerCase(java.util.Locale.ROOT).replaceAll("(ib|b)$", "");
+        long unit = 1;
+        if (!t.isEmpty()) {
+            switch (t.charAt(t.length() - 1)) {
+                case 'k' -> unit = 1L << 10;
+                case 'm' -> unit = 1L << 20;
+                case 'g' -> unit = 1L << 30;
+                case 't' -> unit = 1L << 40;
+                default -> { }
+            }
+        }
+        String number = unit == 1 ? t : t.substring(0, t.length() - 1).strip();
+        try {
+            double value = Double.parseDouble(number);
+            if (!(value > 0) || value * unit > Long.MAX_VALUE || !number.matches("[0-9.]+")) {
+                throw new NumberFormatException();
+            }
+            return (long) (value * unit);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--kv-memory must be a size such as 512m, 4g or 1073741824, got '"
+                    + text + "'");
+        }
     }
 }

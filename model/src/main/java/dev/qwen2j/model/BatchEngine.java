@@ -42,6 +42,8 @@ final class BatchEngine {
     private final Prompt[] runPrompts;  // the prompt whose last block run r is, or null
     private final int vocab;
     private final Consumer<Sequence> retired;
+    private final Consumer<Sequence> prefilled;
+    private final boolean noLoneRows;
     private final List<Sequence> decoding = new ArrayList<>();
     private final List<Prompt> prefilling = new ArrayList<>();
     private int admitted;
@@ -51,6 +53,22 @@ final class BatchEngine {
      *                back to their pool
      */
     BatchEngine(Session session, int vocab, Consumer<Sequence> retired) {
+        this(session, vocab, retired, s -> { }, false);
+    }
+
+    /**
+     * @param prefilled  told of the first sample of every prompt whose prefill is complete, before the others share
+     *                   its pages
+     * @param noLoneRows never prefill a lone prompt token beside a longer prompt's: a run of one row takes the
+     *                   one-token attention (and, alone in its step, the one-token linear maps), whose sums are
+     *                   ordered otherwise than a block's, so a prompt's keys and logits would depend on where its
+     *                   blocks happen to end. With it, a prompt's prefill gives the same bits however it is split
+     *                   (the prefix cache relies on that), except for a prompt of one token.
+     */
+    BatchEngine(Session session, int vocab, Consumer<Sequence> retired, Consumer<Sequence> prefilled,
+                boolean noLoneRows) {
+        this.prefilled = prefilled;
+        this.noLoneRows = noLoneRows;
         this.session = session;
         this.batch = new Batch(session.sequences());
         this.runOwners = new Sequence[session.sequences()];
@@ -90,7 +108,7 @@ final class BatchEngine {
      * Steps until every admitted sequence has finished.
      *
      * @param modelClosed polled before each step
-     * @throws IllegalStateException when the model was closed meanwhile
+     * @throws ModelClosedException when the model was closed meanwhile
      */
     void run(BooleanSupplier modelClosed) {
         while (admitted > 0) {
@@ -105,11 +123,11 @@ final class BatchEngine {
      *
      * @param modelClosed polled first
      * @return the sequences this step computed for (decoding ones and prompts being prefilled)
-     * @throws IllegalStateException when the model was closed
+     * @throws ModelClosedException when the model was closed
      */
     int step(BooleanSupplier modelClosed) {
         if (modelClosed.getAsBoolean()) {
-            throw new IllegalStateException("model closed during the generation");
+            throw new ModelClosedException("model closed during the generation");
         }
         for (int i = 0; i < decoding.size(); ) {
             Sequence s = decoding.get(i);
@@ -133,7 +151,16 @@ final class BatchEngine {
             Prompt prompt = prefilling.get(p);
             Sequence first = prompt.first();
             int length = first.promptLength();
-            int n = Math.min(budget, length - first.position);
+            int remaining = length - first.position;
+            int n = Math.min(budget, remaining);
+            if (noLoneRows && remaining > 1) {
+                if (remaining - n == 1) {
+                    n--; // leave two tokens for the last block, not one
+                }
+                if (n < 2) {
+                    continue; // wait for a budget of two tokens at least
+                }
+            }
             if (prompt.start == 0) {
                 prompt.start = System.nanoTime();
             }
@@ -201,6 +228,7 @@ final class BatchEngine {
             prefilling.remove(p);
             Sequence first = prompt.first();
             long nanos = System.nanoTime() - prompt.start;
+            prefilled.accept(first);
             for (Sequence s : prompt.samples) {
                 if (s != first) {
                     s.cache.share(first.cache);

@@ -16,10 +16,21 @@ package dev.qwen2j.model;
  * @param thinkingTokens         tokens generated inside the thinking
  * @param seconds                time this generation computed: its prefill and its decode steps (in a batch, the
  *                               steps it shared with others; not the wait for its turn)
+ * @param cachedTokens           prompt tokens whose keys and values came from the prefix cache of a
+ *                               {@link ContinuousBatch} instead of being prefilled (0 elsewhere)
  */
 public record GenerationResult(String text, FinishReason finishReason, int promptTokens, int generatedTokens,
                                double prefillTokensPerSecond, double decodeTokensPerSecond,
-                               String reasoning, String answer, int thinkingTokens, double seconds) {
+                               String reasoning, String answer, int thinkingTokens, double seconds,
+                               int cachedTokens) {
+
+    /** A result whose prompt was prefilled whole. */
+    public GenerationResult(String text, FinishReason finishReason, int promptTokens, int generatedTokens,
+                            double prefillTokensPerSecond, double decodeTokensPerSecond,
+                            String reasoning, String answer, int thinkingTokens, double seconds) {
+        this(text, finishReason, promptTokens, generatedTokens, prefillTokensPerSecond, decodeTokensPerSecond,
+                reasoning, answer, thinkingTokens, seconds, 0);
+    }
 
     /** A result without reasoning: all of {@code text} is the answer; no time measured. */
     public GenerationResult(String text, FinishReason finishReason, int promptTokens, int generatedTokens,

@@ -20,6 +20,7 @@ final class KvCache implements AutoCloseable {
     private final PageTable table;
     private final KvCacheLayer[] layers;
     private final int capacity;
+    private PageReservation reservation; // where new pages come from in a continuous batch, or null
 
     /** A cache that owns pages for {@code capacity} positions. */
     KvCache(int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
@@ -84,14 +85,39 @@ final class KvCache implements AutoCloseable {
         for (int i = first; i <= last && i < table.count(); i++) {
             int page = table.page(i);
             if (allocator.shared(page)) { // copy on write: the others keep reading the original
-                int copy = allocator.allocate();
+                int copy = newPage();
                 pool.copyPage(page, copy);
                 allocator.release(page);
                 table.set(i, copy);
             }
         }
         while (table.count() <= last) {
-            table.append(allocator.allocate());
+            table.append(newPage());
+        }
+    }
+
+    private int newPage() {
+        return reservation != null ? reservation.allocate() : pool.allocator().allocate();
+    }
+
+    /** Takes this cache's new pages from {@code reservation} from now on, and releases it with its pages. */
+    void drawFrom(PageReservation reservation) {
+        this.reservation = reservation;
+    }
+
+    /** The pages this cache maps, in position order (for the prefix cache). */
+    PageTable table() {
+        return table;
+    }
+
+    /** Maps the first {@code count} of {@code pages} (the prefix cache's, for a prompt's first tokens) into this empty cache, shared. */
+    void share(int[] pages, int count) {
+        if (pool == null || table.count() != 0) {
+            throw new IllegalStateException("only an empty cache whose pages come from a pool can take cached pages");
+        }
+        for (int i = 0; i < count; i++) {
+            pool.allocator().retain(pages[i]);
+            table.append(pages[i]);
         }
     }
 
@@ -125,13 +151,21 @@ final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Gives pages taken from a pool back to it (nothing for a cache that owns its pages). */
+    /**
+     * Gives pages taken from a pool back to it (nothing for a cache that owns its pages), the last first: registered
+     * prompt pages then wait as evictable in that order, so a prefix's later pages are reclaimed before its earlier
+     * ones, which more prompts share.
+     */
     void releasePooledPages() {
         if (pool != null) {
-            for (int i = 0; i < table.count(); i++) {
+            for (int i = table.count() - 1; i >= 0; i--) {
                 pool.allocator().release(table.page(i));
             }
             table.truncate(0);
+            if (reservation != null) {
+                reservation.release();
+                reservation = null;
+            }
         }
     }
 

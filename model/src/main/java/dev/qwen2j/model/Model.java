@@ -394,34 +394,49 @@ public final class Model implements AutoCloseable {
 
     /**
      * A batch that decodes up to {@code maxSequences} sequences at once, admitting new ones between steps: for a
-     * server's continuous batching. Its KV page pool holds {@code maxSequences} full contexts and is allocated now;
-     * close it to free it. Counts as a running generation until closed (closing the model frees after it).
-     *
-     * @throws IllegalArgumentException when {@code maxSequences} is below 1, or its KV pages could not fit in this
-     *                                  machine's memory (the message gives how many sequences fit)
-     * @throws IllegalStateException    when the model is closed
+     * server's continuous batching. {@link #newContinuousBatch(ContinuousBatchOptions)} with its KV page pool sized
+     * to memory and the prefix cache on.
      */
     public ContinuousBatch newContinuousBatch(int maxSequences) {
         if (maxSequences < 1) {
             throw new IllegalArgumentException("maxSequences must be >= 1, got " + maxSequences);
         }
-        long perSequence = kvCacheBytes();
-        long memory = physicalMemoryBytes();
-        if (perSequence * maxSequences > memory) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "%d sequences of %d positions need a %s KV cache of %.1f GiB, more than this machine's %.1f GiB "
-                            + "of memory: at most %d fit", maxSequences, contextLength, options.kvCacheType(),
-                    perSequence * (double) maxSequences / GIB, memory / GIB, memory / perSequence));
-        }
+        return newContinuousBatch(ContinuousBatchOptions.of(maxSequences));
+    }
+
+    /**
+     * A batch that decodes up to {@code options.maxSequences()} sequences at once, admitting new ones between steps:
+     * for a server's continuous batching. Its KV page pool, sized by {@link #kvPoolPlan}, is allocated now; close the
+     * batch to free it. Counts as a running generation until closed (closing the model frees after it).
+     *
+     * @throws IllegalArgumentException when the pool could not fit in this machine's memory, or holds too few pages
+     * @throws ModelClosedException     when the model is closed
+     */
+    public ContinuousBatch newContinuousBatch(ContinuousBatchOptions options) {
+        Objects.requireNonNull(options, "options");
+        KvPoolPlan plan = kvPoolPlan(options);
         enter();
         try {
             checkpoint.checkUnchanged();
-            return new ContinuousBatch(this, qwen2, newPagePool(maxSequences * KvPagePool.pagesFor(contextLength)),
-                    maxSequences, contextLength, () -> closed);
+            return new ContinuousBatch(this, qwen2, newPagePool(plan.pages()), plan, options.prefixCache(),
+                    () -> closed);
         } catch (RuntimeException | Error e) {
             exit();
             throw e;
         }
+    }
+
+    /**
+     * The KV page pool a continuous batch with {@code options} allocates: {@code options.kvMemoryBytes()}, else
+     * {@link KvPoolPlan#DEFAULT_FRACTION} of this machine's memory beside the Java heap's maximum and the weights,
+     * at most every sequence's full context. Allocates nothing.
+     */
+    public KvPoolPlan kvPoolPlan(ContinuousBatchOptions options) {
+        Objects.requireNonNull(options, "options");
+        long pageBytes = KvPoolPlan.pageBytes(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+                this.options.kvCacheType());
+        return KvPoolPlan.of(pageBytes, contextLength, options.maxSequences(), options.kvMemoryBytes(),
+                new KvPoolPlan.Memory(physicalMemoryBytes(), Runtime.getRuntime().maxMemory(), weightBytes()));
     }
 
     /** The model's config.json. */
@@ -558,7 +573,7 @@ public final class Model implements AutoCloseable {
         running.incrementAndGet();
         if (closed) {
             exit();
-            throw new IllegalStateException("model is closed");
+            throw new ModelClosedException("model is closed");
         }
     }
 

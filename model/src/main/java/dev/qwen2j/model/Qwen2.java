@@ -42,6 +42,14 @@ final class Qwen2 {
         return config;
     }
 
+    /**
+     * True when the keys of a prompt of {@code length} tokens do not depend on its length: only dynamic NTK RoPE
+     * beyond the trained length changes with it. Such a prompt's pages may be reused by a longer one.
+     */
+    boolean keysIndependentOfLength(int length) {
+        return !ropeDependsOnLength || length <= config.maxPositionEmbeddings();
+    }
+
     Qwen2Weights weights() {
         return weights;
     }

@@ -42,6 +42,8 @@ final class Sequence implements ReasoningSplitter.Sink {
     private long decodeStart;
     private long decodeEnd;
     private int decodeSteps;
+    /** Prompt tokens whose keys and values came from the prefix cache. */
+    int cachedTokens;
 
     /**
      * @param cache    the sequence's KV cache; a pooled session's own cache stays open ({@link #release()} only
@@ -208,11 +210,12 @@ final class Sequence implements ReasoningSplitter.Sink {
     /** The outcome, once {@link #finished()}. */
     GenerationResult result() {
         double prefillSeconds = prefillNanos / 1e9;
+        int prefilledTokens = promptLength - cachedTokens;
         double decodeSeconds = (decodeEnd - decodeStart) / 1e9;
         return new GenerationResult(text.toString(), finishReason, promptLength, generated,
-                promptLength / Math.max(prefillSeconds, 1e-9),
+                prefilledTokens / Math.max(prefillSeconds, 1e-9),
                 decodeSteps == 0 ? 0 : decodeSteps / Math.max(decodeSeconds, 1e-9),
-                splitter.reasoning(), splitter.answer(), thinkingTokens, prefillSeconds + decodeSeconds);
+                splitter.reasoning(), splitter.answer(), thinkingTokens, prefillSeconds + decodeSeconds, cachedTokens);
     }
 
     /** Gives the cache's pages back to their pool (a session's own cache stays as it is, for the session's next use). */

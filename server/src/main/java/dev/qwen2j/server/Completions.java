@@ -86,9 +86,11 @@ final class Completions {
         for (Choice c : choices) {
             completionTokens += c.result().generatedTokens();
         }
-        metrics.tokens(promptTokens, completionTokens);
+        int cachedTokens = choices.isEmpty() ? 0 : choices.getFirst().result().cachedTokens();
+        metrics.tokens(promptTokens, completionTokens, cachedTokens);
         ObjectNode usage = json.createObjectNode().put("prompt_tokens", promptTokens)
                 .put("completion_tokens", completionTokens).put("total_tokens", promptTokens + completionTokens);
+        usage.putObject("prompt_tokens_details").put("cached_tokens", cachedTokens); // OpenAI's prompt caching field
         if (request.stream()) {
             if (request.includeUsage()) {
                 ObjectNode last = chunks.chunk();

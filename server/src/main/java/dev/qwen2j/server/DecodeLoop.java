@@ -1,7 +1,10 @@
 package dev.qwen2j.server;
 
 import dev.qwen2j.model.ContinuousBatch;
+import dev.qwen2j.model.ContinuousBatchOptions;
+import dev.qwen2j.model.KvPoolPlan;
 import dev.qwen2j.model.Model;
+import dev.qwen2j.model.ModelClosedException;
 import dev.qwen2j.model.PreparedPrompt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +54,9 @@ final class DecodeLoop implements AutoCloseable {
     };
 
     private final Model model;
+    private final ContinuousBatchOptions options;
     private final int maxSequences;
+    private final KvPoolPlan plan;
     private final IntConsumer stepSizes;
     private final LinkedBlockingQueue<Job> arrivals = new LinkedBlockingQueue<>();
     private final Thread thread;
@@ -60,21 +65,37 @@ final class DecodeLoop implements AutoCloseable {
     private final List<Job> admitted = new ArrayList<>();
     private Job next;
     private volatile boolean closing;
+    private volatile Generator.KvPoolState poolState = Generator.KvPoolState.NONE;
 
     /**
-     * Creates the batch now (its KV pages are allocated up front, so a batch too large for this machine fails here)
-     * and starts the thread.
+     * Creates the batch now (its KV pool is allocated up front, so a pool too large for this machine fails here) and
+     * starts the thread.
      */
-    DecodeLoop(Model model, int maxSequences, IntConsumer stepSizes) {
+    DecodeLoop(Model model, ContinuousBatchOptions options, IntConsumer stepSizes) {
         this.model = model;
-        this.maxSequences = maxSequences;
+        this.options = options;
+        this.maxSequences = options.maxSequences();
         this.stepSizes = stepSizes;
-        this.batch = model.newContinuousBatch(maxSequences);
+        this.batch = model.newContinuousBatch(options);
+        this.plan = batch.plan();
         this.thread = Thread.ofPlatform().name("qwen2j-decode-loop").daemon().unstarted(this::run);
         thread.start();
     }
 
-    /** Queues {@code job}; it joins the batch at the next step with room for all its samples. */
+    /** The KV pool as the loop last saw it, between steps. */
+    Generator.KvPoolState poolState() {
+        return poolState;
+    }
+
+    /** The KV pool of the batch. */
+    KvPoolPlan plan() {
+        return plan;
+    }
+
+    /**
+     * Queues {@code job}; it joins the batch at the next step with seats for all its samples and KV pages for the
+     * most they may take (waiting behind the jobs that came before it until then).
+     */
     void submit(Job job) {
         if (job.samples().size() > maxSequences) {
             throw new IllegalArgumentException(job.samples().size() + " samples exceed the batch of " + maxSequences);
@@ -86,6 +107,7 @@ final class DecodeLoop implements AutoCloseable {
         try {
             while (!closing) {
                 admitArrivals();
+                publishPoolState();
                 if (batch == null || batch.size() == 0) {
                     if (next == null) {
                         next = arrivals.take(); // idle until a job (or STOP) arrives
@@ -116,12 +138,11 @@ final class DecodeLoop implements AutoCloseable {
             }
             try {
                 if (batch == null) {
-                    batch = model.newContinuousBatch(maxSequences); // after a failure; the model may be closed
+                    batch = model.newContinuousBatch(options); // after a failure; the model may be closed
                 }
-                if (!batch.hasRoom(next.samples().size())) {
-                    return;
+                if (!batch.tryAdmit(next.prompt(), next.samples())) {
+                    return; // first come, first served: the next ones wait behind it
                 }
-                batch.admit(next.prompt(), next.samples());
                 admitted.add(next);
             } catch (RuntimeException e) {
                 next.fail(e);
@@ -130,12 +151,18 @@ final class DecodeLoop implements AutoCloseable {
         }
     }
 
+    private void publishPoolState() {
+        int waiting = arrivals.size() + (next != null && next != STOP ? 1 : 0);
+        poolState = batch == null ? new Generator.KvPoolState(plan.pages(), 0, 0, waiting)
+                : new Generator.KvPoolState(plan.pages(), batch.kvPagesHeld(), batch.kvPagesCached(), waiting);
+    }
+
     private void step() {
         try {
             stepSizes.accept(batch.step());
         } catch (RuntimeException e) {
             // The model was closed, or worse: no sample in this batch can go on.
-            if (!(e instanceof IllegalStateException)) { // not the model closed under the server
+            if (!(e instanceof ModelClosedException)) { // not the model closed under the server
                 LOG.error("decode step failed; failing the {} request(s) in the batch", admitted.size(), e);
             }
             failAdmitted(e);

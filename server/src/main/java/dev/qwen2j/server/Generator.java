@@ -42,6 +42,19 @@ public interface Generator {
     default void open(int maxSequences, IntConsumer stepSizes) {
     }
 
+    /**
+     * The KV page pool as last seen between steps, for /metrics: pages in all, held by running sequences, and
+     * cached (kept for the prefix cache, held by none), and requests admitted by the server that wait for pages.
+     */
+    record KvPoolState(int pages, int held, int cached, int waiting) {
+        public static final KvPoolState NONE = new KvPoolState(0, 0, 0, 0);
+    }
+
+    /** The KV pool now; {@link KvPoolState#NONE} for a generator without one. */
+    default KvPoolState kvPool() {
+        return KvPoolState.NONE;
+    }
+
     /** Called once the server has stopped taking requests: ends what still runs and frees what open took. */
     default void close() {
     }

@@ -4,15 +4,21 @@ import dev.qwen2j.core.chat.ChatTemplate;
 import dev.qwen2j.core.chat.RenderedPrompt;
 import dev.qwen2j.model.ContextLengthExceededException;
 import dev.qwen2j.model.ContinuousBatch;
+import dev.qwen2j.model.ContinuousBatchOptions;
 import dev.qwen2j.model.GenerationOptions;
 import dev.qwen2j.model.GenerationResult;
+import dev.qwen2j.model.KvPoolPlan;
 import dev.qwen2j.model.Model;
+import dev.qwen2j.model.ModelClosedException;
 import dev.qwen2j.model.PreparedPrompt;
 import dev.qwen2j.model.TokenLogprobs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.IntConsumer;
@@ -25,14 +31,32 @@ import java.util.function.IntConsumer;
  */
 public final class ModelGenerator implements Generator {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ModelGenerator.class);
+
     private final Model model;
     private final String name;
+    private final long kvMemoryBytes;
+    private final boolean prefixCache;
     private final ChatTemplate template;
     private volatile DecodeLoop loop;
 
+    /** A generator whose KV pool is sized to memory, with the prefix cache on. */
     public ModelGenerator(Model model, String name) throws IOException {
+        this(model, name, 0, true);
+    }
+
+    /**
+     * @param kvMemoryBytes bytes of the continuous batch's KV pool, or 0 to size it to memory ({@link KvPoolPlan})
+     * @param prefixCache   reuse the KV pages of earlier prompts' prefixes
+     */
+    public ModelGenerator(Model model, String name, long kvMemoryBytes, boolean prefixCache) throws IOException {
+        if (kvMemoryBytes < 0) {
+            throw new IllegalArgumentException("kvMemoryBytes must be >= 0 (0 = sized to memory), got " + kvMemoryBytes);
+        }
         this.model = model;
         this.name = name;
+        this.kvMemoryBytes = kvMemoryBytes;
+        this.prefixCache = prefixCache;
         this.template = ChatTemplate.load(model.folder());
     }
 
@@ -52,14 +76,23 @@ public final class ModelGenerator implements Generator {
     }
 
     /**
-     * @throws IllegalArgumentException when {@code maxSequences} contexts of KV cache cannot fit in memory
+     * Allocates the KV pool and logs its plan.
+     *
+     * @throws IllegalArgumentException when the KV pool cannot fit in memory
      */
     @Override
     public synchronized void open(int maxSequences, IntConsumer stepSizes) {
         if (loop != null) {
             throw new IllegalStateException("the generator is open already");
         }
-        loop = new DecodeLoop(model, maxSequences, stepSizes);
+        loop = new DecodeLoop(model, new ContinuousBatchOptions(maxSequences, kvMemoryBytes, prefixCache), stepSizes);
+        LOG.info("{}; prefix cache {}", loop.plan().describe(), prefixCache ? "on" : "off");
+    }
+
+    @Override
+    public KvPoolState kvPool() {
+        DecodeLoop decoder = loop;
+        return decoder == null ? KvPoolState.NONE : decoder.poolState();
     }
 
     @Override
@@ -82,12 +115,40 @@ public final class ModelGenerator implements Generator {
             prepared = model.prepare(prompt.text(), options.toBuilder().chat(false).build());
         } catch (ContextLengthExceededException e) {
             throw e; // the caller names the limit
+        } catch (ModelClosedException e) {
+            throw modelClosed();
         } catch (IllegalArgumentException e) { // an empty prompt, a sampling value generation_config.json rejects
             throw ApiException.invalid(null, e.getMessage());
         }
+        checkFits(prepared, choices.size(), decoder.plan());
         Request request = new Request(prepared, choices);
         decoder.submit(request);
-        request.relay();
+        try {
+            request.relay();
+        } catch (ModelClosedException e) {
+            throw modelClosed();
+        } catch (IllegalArgumentException e) { // the batch refused what checkFits let through: the request's fault
+            throw ApiException.invalid(null, e.getMessage());
+        }
+    }
+
+    /** A request whose KV pages could not fit even in an empty pool would wait forever: refused at once. */
+    private static void checkFits(PreparedPrompt prompt, int choices, KvPoolPlan plan) {
+        int pages = KvPoolPlan.pagesFor(prompt.promptTokens(), prompt.maxTokens(), choices);
+        if (pages > plan.pages()) {
+            throw new ApiException(400, "invalid_request_error", "max_tokens", "kv_cache_exceeded",
+                    String.format(Locale.ROOT, "%d prompt tokens and up to %d generated tokens x %d choice(s) need "
+                                    + "%d KV pages, more than the server's whole KV pool of %d pages (%d positions;"
+                                    + " --kv-memory): lower max_tokens or n", prompt.promptTokens(),
+                            prompt.maxTokens(), choices, pages, plan.pages(),
+                            plan.positions()));
+        }
+    }
+
+    /** The model was closed under the server (it is shutting down, or its owner closed it): 503, not a fault. */
+    private static ApiException modelClosed() {
+        return new ApiException(503, "service_unavailable", null, "model_closed",
+                "the model is closed: this server cannot generate any more");
     }
 
     /**

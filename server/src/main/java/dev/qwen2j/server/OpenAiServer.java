@@ -45,7 +45,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.generator = generator;
         this.options = options;
         this.scheduler = new Scheduler(options.maxBatch(), options.maxQueue());
-        this.metrics = new ServerMetrics(scheduler);
+        this.metrics = new ServerMetrics(scheduler, generator);
         this.completions = new Completions(generator, scheduler, metrics, json);
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;

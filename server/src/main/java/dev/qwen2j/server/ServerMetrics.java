@@ -15,19 +15,33 @@ final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter promptTokens;
     private final Counter completionTokens;
+    private final Counter prefixCacheHitTokens;
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
     private final DistributionSummary decodeBatch;
 
-    ServerMetrics(Scheduler scheduler) {
+    ServerMetrics(Scheduler scheduler, Generator generator) {
         promptTokens = Counter.builder("qwen2j.prompt.tokens").description("Prompt tokens processed")
                 .register(registry);
         completionTokens = Counter.builder("qwen2j.completion.tokens").description("Tokens generated")
+                .register(registry);
+        prefixCacheHitTokens = Counter.builder("qwen2j.prefix.cache.hit.tokens")
+                .description("Prompt tokens whose KV pages came from the prefix cache instead of a prefill")
                 .register(registry);
         Gauge.builder("qwen2j.queue.length", scheduler, Scheduler::queueLength)
                 .description("Requests waiting for a generation slot").register(registry);
         Gauge.builder("qwen2j.batch.size", scheduler, Scheduler::batchSize)
                 .description("Sequences admitted and running now").register(registry);
+        Gauge.builder("qwen2j.kv.pages", generator, g -> g.kvPool().pages())
+                .description("KV pages in the continuous batch's pool").register(registry);
+        Gauge.builder("qwen2j.kv.pages.held", generator, g -> g.kvPool().held())
+                .description("KV pages running sequences hold").register(registry);
+        Gauge.builder("qwen2j.kv.pages.cached", generator, g -> g.kvPool().cached())
+                .description("KV pages kept for the prefix cache that no sequence holds (reclaimed when needed)")
+                .register(registry);
+        Gauge.builder("qwen2j.kv.waiting.requests", generator, g -> g.kvPool().waiting())
+                .description("Requests given a slot that wait for KV pages before they join the batch")
+                .register(registry);
         decodeBatch = DistributionSummary.builder("qwen2j.decode.batch.size")
                 .description("Sequences one decode step of the continuous batch computed for").register(registry);
         timeToFirstToken = Timer.builder("qwen2j.time.to.first.token")
@@ -44,9 +58,11 @@ final class ServerMetrics {
         registry.counter("qwen2j.requests", "endpoint", endpoint, "status", Integer.toString(status)).increment();
     }
 
-    void tokens(int prompt, int completion) {
+    /** @param cached of the {@code prompt} tokens, those the prefix cache held */
+    void tokens(int prompt, int completion, int cached) {
         promptTokens.increment(prompt);
         completionTokens.increment(completion);
+        prefixCacheHitTokens.increment(cached);
     }
 
     void firstToken(long nanos) {
