@@ -393,12 +393,40 @@ final class VectorKernels implements Kernels {
         for (int i = 0; i < upper; i += L) {
             FloatVector gate = FloatVector.fromArray(F, gateUp, gateOffset + i);
             FloatVector up = FloatVector.fromArray(F, gateUp, gateOffset + n + i);
-            FloatVector silu = gate.div(gate.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector silu = gate.div(exp(gate.neg()).add(1f));
             silu.mul(up).intoArray(out, outOffset + i);
         }
         for (int i = upper; i < n; i++) {
             out[outOffset + i] = Numbers.silu(gateUp[gateOffset + i]) * gateUp[gateOffset + n + i];
         }
+    }
+
+    /** Below this e^x is taken as 0 (the smallest normal float is e^-87.34), above the next as ∞ (so 2^n stays finite). */
+    private static final float EXP_LOW = -87.33654f, EXP_HIGH = 88.37626f;
+
+    /**
+     * e^x in every lane from multiply-adds and bit operations only: Cody–Waite reduction by ln 2 and Cephes' expf
+     * polynomial, within 2 ulp of {@code Math.exp} (ExpTest). {@code lanewise(EXP)} gives other last bits once C2
+     * has compiled it than before (701 of 65,536 lanes changed after warm-up), so a seeded generation would depend
+     * on when the JIT ran; these operations round the same in every tier.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.lanewise(VectorOperators.MAX, EXP_LOW).lanewise(VectorOperators.MIN, EXP_HIGH);
+        FloatVector round = FloatVector.broadcast(F, 12582912f); // 1.5 · 2^23: adding it rounds to an integer
+        FloatVector t = c.fma(FloatVector.broadcast(F, 1.44269504088896341f), round);
+        FloatVector n = t.sub(round);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -0.693359375f), c);
+        r = n.fma(FloatVector.broadcast(F, 2.12194440e-4f), r);
+        FloatVector p = FloatVector.broadcast(F, 1.9875691500e-4f);
+        p = p.fma(r, FloatVector.broadcast(F, 1.3981999507e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        FloatVector twoToN = ((IntVector) t.reinterpretAsInts()).sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return y.mul(twoToN).blend(0f, x.lt(EXP_LOW)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HIGH));
     }
 
     @Override
@@ -602,7 +630,7 @@ final class VectorKernels implements Kernels {
         float correction = (float) Math.exp(m[r] - newMax); // 0 for the first page a row sees
         FloatVector sum = FloatVector.zero(F);
         for (int s = 0; s < slots; s += L) {
-            FloatVector p = FloatVector.fromArray(F, scores, row + s).sub(newMax).lanewise(VectorOperators.EXP);
+            FloatVector p = exp(FloatVector.fromArray(F, scores, row + s).sub(newMax));
             sum = sum.add(p);
             if (cache.valueScales() != null) { // an I8 value's scale folds into its weight
                 p = p.mul(f32(cache.valueScales(), 4 * cache.scaleIndex(page, kvHead, s)));
