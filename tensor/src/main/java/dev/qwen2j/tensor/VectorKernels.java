@@ -446,6 +446,11 @@ final class VectorKernels implements Kernels {
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
     static final int BYTE_PARTS = B.length() / L;
     private static final int F32_KV = 0, BF16_KV = 1, I8_KV = 2;
+    /**
+     * Query rows scored per pass over a page's keys: 8 where 32 vector registers hold their 16 accumulators (512
+     * bits: the 7 query heads of a KV head in one pass), else 4. Rows past the last repeat it into scratch rows.
+     */
+    static final int SCORE_ROWS = MICRO_TOKENS;
 
     /**
      * Scores: 4 query rows × 2 vectors of positions per pass, one broadcast of a query element and one load of a
@@ -488,22 +493,24 @@ final class VectorKernels implements Kernels {
         int headDim = cache.headDim();
         int slots = KvCacheLayer.PAGE;
         long pageBase = cache.keyIndex(page, kvHead, 0);
-        if (MICRO_TOKENS == 8 && slots == 2 * L) {
-            for (int r = 0; r < rows; r += 8) {
-                scorePage8(q, qRows, r, rows, keys, kind, pageBase, headDim, cache, page, kvHead, scale, scores);
-            }
-            return;
-        }
-        for (int r = 0; r < rows; r += 4) {
+        for (int r = 0; r < rows; r += SCORE_ROWS) {
             int q0 = qRows[r];
             int q1 = qRows[Math.min(r + 1, rows - 1)];
             int q2 = qRows[Math.min(r + 2, rows - 1)];
             int q3 = qRows[Math.min(r + 3, rows - 1)];
+            int q4 = qRows[Math.min(r + 4, rows - 1)];
+            int q5 = qRows[Math.min(r + 5, rows - 1)];
+            int q6 = qRows[Math.min(r + 6, rows - 1)];
+            int q7 = qRows[Math.min(r + 7, rows - 1)];
             for (int g = 0; g < slots; g += 2 * L) {
                 FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F);
                 FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
                 FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F);
                 FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+                FloatVector a40 = FloatVector.zero(F), a41 = FloatVector.zero(F);
+                FloatVector a50 = FloatVector.zero(F), a51 = FloatVector.zero(F);
+                FloatVector a60 = FloatVector.zero(F), a61 = FloatVector.zero(F);
+                FloatVector a70 = FloatVector.zero(F), a71 = FloatVector.zero(F);
                 long k = pageBase + g;
                 for (int d = 0; d < headDim; d++, k += slots) {
                     FloatVector k0 = kvLoad(keys, kind, k);
@@ -520,6 +527,20 @@ final class VectorKernels implements Kernels {
                     b = FloatVector.broadcast(F, q[q3 + d]);
                     a30 = k0.fma(b, a30);
                     a31 = k1.fma(b, a31);
+                    if (SCORE_ROWS == 8) {
+                        b = FloatVector.broadcast(F, q[q4 + d]);
+                        a40 = k0.fma(b, a40);
+                        a41 = k1.fma(b, a41);
+                        b = FloatVector.broadcast(F, q[q5 + d]);
+                        a50 = k0.fma(b, a50);
+                        a51 = k1.fma(b, a51);
+                        b = FloatVector.broadcast(F, q[q6 + d]);
+                        a60 = k0.fma(b, a60);
+                        a61 = k1.fma(b, a61);
+                        b = FloatVector.broadcast(F, q[q7 + d]);
+                        a70 = k0.fma(b, a70);
+                        a71 = k1.fma(b, a71);
+                    }
                 }
                 FloatVector s0 = FloatVector.broadcast(F, scale);
                 FloatVector s1 = s0;
@@ -537,78 +558,18 @@ final class VectorKernels implements Kernels {
                 a21.mul(s1).intoArray(scores, o + 2 * slots + L);
                 a30.mul(s0).intoArray(scores, o + 3 * slots);
                 a31.mul(s1).intoArray(scores, o + 3 * slots + L);
+                if (SCORE_ROWS == 8) {
+                    a40.mul(s0).intoArray(scores, o + 4 * slots);
+                    a41.mul(s1).intoArray(scores, o + 4 * slots + L);
+                    a50.mul(s0).intoArray(scores, o + 5 * slots);
+                    a51.mul(s1).intoArray(scores, o + 5 * slots + L);
+                    a60.mul(s0).intoArray(scores, o + 6 * slots);
+                    a61.mul(s1).intoArray(scores, o + 6 * slots + L);
+                    a70.mul(s0).intoArray(scores, o + 7 * slots);
+                    a71.mul(s1).intoArray(scores, o + 7 * slots + L);
+                }
             }
         }
-    }
-
-    /**
-     * Query rows r..r+7 against a page of 2L positions, where 32 vector registers hold the 16 accumulators (512 bits):
-     * each key vector loaded once serves 8 rows, so the 7 query heads of a KV head score in one pass. Rows past the
-     * last repeat it into the scratch rows of {@code scores}.
-     */
-    private static void scorePage8(float[] q, int[] qRows, int r, int rows, MemorySegment keys, int kind, long pageBase,
-                                   int headDim, KvCacheLayer cache, int page, int kvHead, float scale, float[] scores) {
-        int slots = KvCacheLayer.PAGE;
-        int q0 = qRows[r], q1 = qRows[Math.min(r + 1, rows - 1)], q2 = qRows[Math.min(r + 2, rows - 1)];
-        int q3 = qRows[Math.min(r + 3, rows - 1)], q4 = qRows[Math.min(r + 4, rows - 1)];
-        int q5 = qRows[Math.min(r + 5, rows - 1)], q6 = qRows[Math.min(r + 6, rows - 1)], q7 = qRows[Math.min(r + 7, rows - 1)];
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
-        FloatVector a40 = FloatVector.zero(F), a41 = FloatVector.zero(F), a50 = FloatVector.zero(F), a51 = FloatVector.zero(F);
-        FloatVector a60 = FloatVector.zero(F), a61 = FloatVector.zero(F), a70 = FloatVector.zero(F), a71 = FloatVector.zero(F);
-        long k = pageBase;
-        for (int d = 0; d < headDim; d++, k += slots) {
-            FloatVector k0 = kvLoad(keys, kind, k);
-            FloatVector k1 = kvLoadNext(keys, kind, k);
-            FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
-            a00 = k0.fma(b, a00);
-            a01 = k1.fma(b, a01);
-            b = FloatVector.broadcast(F, q[q1 + d]);
-            a10 = k0.fma(b, a10);
-            a11 = k1.fma(b, a11);
-            b = FloatVector.broadcast(F, q[q2 + d]);
-            a20 = k0.fma(b, a20);
-            a21 = k1.fma(b, a21);
-            b = FloatVector.broadcast(F, q[q3 + d]);
-            a30 = k0.fma(b, a30);
-            a31 = k1.fma(b, a31);
-            b = FloatVector.broadcast(F, q[q4 + d]);
-            a40 = k0.fma(b, a40);
-            a41 = k1.fma(b, a41);
-            b = FloatVector.broadcast(F, q[q5 + d]);
-            a50 = k0.fma(b, a50);
-            a51 = k1.fma(b, a51);
-            b = FloatVector.broadcast(F, q[q6 + d]);
-            a60 = k0.fma(b, a60);
-            a61 = k1.fma(b, a61);
-            b = FloatVector.broadcast(F, q[q7 + d]);
-            a70 = k0.fma(b, a70);
-            a71 = k1.fma(b, a71);
-        }
-        FloatVector s0 = FloatVector.broadcast(F, scale);
-        FloatVector s1 = s0;
-        if (kind == I8_KV) {
-            long scales = 4 * cache.scaleIndex(page, kvHead, 0);
-            s0 = f32(cache.keyScales(), scales).mul(scale);
-            s1 = f32(cache.keyScales(), scales + 4L * L).mul(scale);
-        }
-        int o = r * slots;
-        a00.mul(s0).intoArray(scores, o);
-        a01.mul(s1).intoArray(scores, o + L);
-        a10.mul(s0).intoArray(scores, o + slots);
-        a11.mul(s1).intoArray(scores, o + slots + L);
-        a20.mul(s0).intoArray(scores, o + 2 * slots);
-        a21.mul(s1).intoArray(scores, o + 2 * slots + L);
-        a30.mul(s0).intoArray(scores, o + 3 * slots);
-        a31.mul(s1).intoArray(scores, o + 3 * slots + L);
-        a40.mul(s0).intoArray(scores, o + 4 * slots);
-        a41.mul(s1).intoArray(scores, o + 4 * slots + L);
-        a50.mul(s0).intoArray(scores, o + 5 * slots);
-        a51.mul(s1).intoArray(scores, o + 5 * slots + L);
-        a60.mul(s0).intoArray(scores, o + 6 * slots);
-        a61.mul(s1).intoArray(scores, o + 6 * slots + L);
-        a70.mul(s0).intoArray(scores, o + 7 * slots);
-        a71.mul(s1).intoArray(scores, o + 7 * slots + L);
     }
 
     /** Row r over visible slots [first, end): new maximum, rescaled sum and output, exp weights left in scores. */
