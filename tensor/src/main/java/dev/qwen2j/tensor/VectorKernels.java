@@ -451,6 +451,8 @@ final class VectorKernels implements Kernels {
      * bits: the 7 query heads of a KV head in one pass), else 4. Rows past the last repeat it into scratch rows.
      */
     static final int SCORE_ROWS = MICRO_TOKENS;
+    /** Query rows per pass over a page's values: 4 × 4 vectors of accumulators at 512 bits, 2 × 4 below. */
+    static final int VALUE_ROWS = MICRO_TOKENS / 2;
 
     /**
      * Scores: 4 query rows × 2 vectors of positions per pass, one broadcast of a query element and one load of a
@@ -476,14 +478,8 @@ final class VectorKernels implements Kernels {
             }
         }
         java.util.Arrays.fill(scores, rows * KvCacheLayer.PAGE, (rows + 1) * KvCacheLayer.PAGE, 0f); // the dummy row
-        if (MICRO_TOKENS == 8 && headDim % (4 * L) == 0) {
-            for (int r = 0; r < rows; r += 4) {
-                addValues4(scores, r, rows, from, to, cache, kind, kvHead, page, headDim, acc);
-            }
-        } else {
-            for (int r = 0; r < rows; r += 2) {
-                addValues(scores, r, Math.min(r + 1, rows), rows, from, to, cache, kind, kvHead, page, headDim, acc);
-            }
+        for (int r = 0; r < rows; r += VALUE_ROWS) {
+            addValues(scores, r, rows, from, to, cache, kind, kvHead, page, headDim, acc);
         }
     }
 
@@ -611,12 +607,12 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * acc[r..r+3] += weights · value rows over slots [from, to), where 32 vector registers hold 4 rows × 4 vectors
-     * (512 bits): each value vector loaded once serves 4 query rows, half the loads of pairs. Rows past the last
-     * take the dummy (zero) score row and accumulate into the scratch rows past {@code rows}, never read.
+     * acc[r..r+VALUE_ROWS) += weights · value rows over slots [from, to): each value vector loaded once serves
+     * {@link #VALUE_ROWS} query rows. Rows past the last take the dummy (zero) score row and accumulate into the
+     * scratch rows past {@code rows}, never read.
      */
-    private static void addValues4(float[] scores, int r, int rows, int from, int to, KvCacheLayer cache,
-                                   int kind, int kvHead, int page, int headDim, float[] acc) {
+    private static void addValues(float[] scores, int r, int rows, int from, int to, KvCacheLayer cache,
+                                  int kind, int kvHead, int page, int headDim, float[] acc) {
         if (from >= to) {
             return;
         }
@@ -625,15 +621,23 @@ final class VectorKernels implements Kernels {
         int p0 = r * slots, p1 = Math.min(r + 1, rows) * slots, p2 = Math.min(r + 2, rows) * slots, p3 = Math.min(r + 3, rows) * slots;
         int o0 = r * headDim, o1 = o0 + headDim, o2 = o1 + headDim, o3 = o2 + headDim;
         long rowBase = cache.valueIndex(page, kvHead, 0);
-        for (int d = 0; d < headDim; d += 4 * L) {
+        int d = 0;
+        for (; d + 4 * L <= headDim; d += 4 * L) {
             FloatVector a0 = FloatVector.fromArray(F, acc, o0 + d), a1 = FloatVector.fromArray(F, acc, o0 + d + L);
             FloatVector a2 = FloatVector.fromArray(F, acc, o0 + d + 2 * L), a3 = FloatVector.fromArray(F, acc, o0 + d + 3 * L);
             FloatVector b0 = FloatVector.fromArray(F, acc, o1 + d), b1 = FloatVector.fromArray(F, acc, o1 + d + L);
             FloatVector b2 = FloatVector.fromArray(F, acc, o1 + d + 2 * L), b3 = FloatVector.fromArray(F, acc, o1 + d + 3 * L);
-            FloatVector c0 = FloatVector.fromArray(F, acc, o2 + d), c1 = FloatVector.fromArray(F, acc, o2 + d + L);
-            FloatVector c2 = FloatVector.fromArray(F, acc, o2 + d + 2 * L), c3 = FloatVector.fromArray(F, acc, o2 + d + 3 * L);
-            FloatVector e0 = FloatVector.fromArray(F, acc, o3 + d), e1 = FloatVector.fromArray(F, acc, o3 + d + L);
-            FloatVector e2 = FloatVector.fromArray(F, acc, o3 + d + 2 * L), e3 = FloatVector.fromArray(F, acc, o3 + d + 3 * L);
+            FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
+            if (VALUE_ROWS == 4) {
+                c0 = FloatVector.fromArray(F, acc, o2 + d);
+                c1 = FloatVector.fromArray(F, acc, o2 + d + L);
+                c2 = FloatVector.fromArray(F, acc, o2 + d + 2 * L);
+                c3 = FloatVector.fromArray(F, acc, o2 + d + 3 * L);
+                e0 = FloatVector.fromArray(F, acc, o3 + d);
+                e1 = FloatVector.fromArray(F, acc, o3 + d + L);
+                e2 = FloatVector.fromArray(F, acc, o3 + d + 2 * L);
+                e3 = FloatVector.fromArray(F, acc, o3 + d + 3 * L);
+            }
             for (int s = from; s < to; s++) {
                 long v = rowBase + (long) s * headDim + d;
                 FloatVector v0 = kvLoad(values, kind, v);
@@ -650,16 +654,18 @@ final class VectorKernels implements Kernels {
                 b1 = v1.fma(w, b1);
                 b2 = v2.fma(w, b2);
                 b3 = v3.fma(w, b3);
-                w = FloatVector.broadcast(F, scores[p2 + s]);
-                c0 = v0.fma(w, c0);
-                c1 = v1.fma(w, c1);
-                c2 = v2.fma(w, c2);
-                c3 = v3.fma(w, c3);
-                w = FloatVector.broadcast(F, scores[p3 + s]);
-                e0 = v0.fma(w, e0);
-                e1 = v1.fma(w, e1);
-                e2 = v2.fma(w, e2);
-                e3 = v3.fma(w, e3);
+                if (VALUE_ROWS == 4) {
+                    w = FloatVector.broadcast(F, scores[p2 + s]);
+                    c0 = v0.fma(w, c0);
+                    c1 = v1.fma(w, c1);
+                    c2 = v2.fma(w, c2);
+                    c3 = v3.fma(w, c3);
+                    w = FloatVector.broadcast(F, scores[p3 + s]);
+                    e0 = v0.fma(w, e0);
+                    e1 = v1.fma(w, e1);
+                    e2 = v2.fma(w, e2);
+                    e3 = v3.fma(w, e3);
+                }
             }
             a0.intoArray(acc, o0 + d);
             a1.intoArray(acc, o0 + d + L);
@@ -669,89 +675,25 @@ final class VectorKernels implements Kernels {
             b1.intoArray(acc, o1 + d + L);
             b2.intoArray(acc, o1 + d + 2 * L);
             b3.intoArray(acc, o1 + d + 3 * L);
-            c0.intoArray(acc, o2 + d);
-            c1.intoArray(acc, o2 + d + L);
-            c2.intoArray(acc, o2 + d + 2 * L);
-            c3.intoArray(acc, o2 + d + 3 * L);
-            e0.intoArray(acc, o3 + d);
-            e1.intoArray(acc, o3 + d + L);
-            e2.intoArray(acc, o3 + d + 2 * L);
-            e3.intoArray(acc, o3 + d + 3 * L);
-        }
-    }
-
-    /** acc[r0], acc[r1] += weights · value rows over slots [from, to); r1 == rows is the dummy (zero) row. */
-    private static void addValues(float[] scores, int r0, int r1, int rows, int from, int to, KvCacheLayer cache,
-                                  int kind, int kvHead, int page, int headDim, float[] acc) {
-        if (from >= to) {
-            return;
-        }
-        MemorySegment values = cache.values();
-        int slots = KvCacheLayer.PAGE;
-        int p0 = r0 * slots;
-        int p1 = r1 * slots;
-        int o0 = r0 * headDim;
-        int o1 = (r1 == rows ? r0 : r1) * headDim; // the dummy row accumulates into a copy it never stores
-        boolean pair = r1 != rows;
-        long rowBase = cache.valueIndex(page, kvHead, 0);
-        int d = 0;
-        for (; d + 4 * L <= headDim; d += 4 * L) {
-            FloatVector a0 = FloatVector.fromArray(F, acc, o0 + d), a1 = FloatVector.fromArray(F, acc, o0 + d + L);
-            FloatVector a2 = FloatVector.fromArray(F, acc, o0 + d + 2 * L), a3 = FloatVector.fromArray(F, acc, o0 + d + 3 * L);
-            FloatVector b0 = FloatVector.fromArray(F, acc, o1 + d), b1 = FloatVector.fromArray(F, acc, o1 + d + L);
-            FloatVector b2 = FloatVector.fromArray(F, acc, o1 + d + 2 * L), b3 = FloatVector.fromArray(F, acc, o1 + d + 3 * L);
-            for (int s = from; s < to; s++) {
-                long v = rowBase + (long) s * headDim + d;
-                FloatVector v0 = kvLoad(values, kind, v);
-                FloatVector v1 = kvLoad(values, kind, v + L);
-                FloatVector v2 = kvLoad(values, kind, v + 2 * L);
-                FloatVector v3 = kvLoad(values, kind, v + 3 * L);
-                FloatVector w = FloatVector.broadcast(F, scores[p0 + s]);
-                a0 = v0.fma(w, a0);
-                a1 = v1.fma(w, a1);
-                a2 = v2.fma(w, a2);
-                a3 = v3.fma(w, a3);
-                w = FloatVector.broadcast(F, scores[p1 + s]);
-                b0 = v0.fma(w, b0);
-                b1 = v1.fma(w, b1);
-                b2 = v2.fma(w, b2);
-                b3 = v3.fma(w, b3);
-            }
-            a0.intoArray(acc, o0 + d);
-            a1.intoArray(acc, o0 + d + L);
-            a2.intoArray(acc, o0 + d + 2 * L);
-            a3.intoArray(acc, o0 + d + 3 * L);
-            if (pair) {
-                b0.intoArray(acc, o1 + d);
-                b1.intoArray(acc, o1 + d + L);
-                b2.intoArray(acc, o1 + d + 2 * L);
-                b3.intoArray(acc, o1 + d + 3 * L);
+            if (VALUE_ROWS == 4) {
+                c0.intoArray(acc, o2 + d);
+                c1.intoArray(acc, o2 + d + L);
+                c2.intoArray(acc, o2 + d + 2 * L);
+                c3.intoArray(acc, o2 + d + 3 * L);
+                e0.intoArray(acc, o3 + d);
+                e1.intoArray(acc, o3 + d + L);
+                e2.intoArray(acc, o3 + d + 2 * L);
+                e3.intoArray(acc, o3 + d + 3 * L);
             }
         }
-        for (; d + L <= headDim; d += L) {
-            FloatVector a0 = FloatVector.fromArray(F, acc, o0 + d);
-            FloatVector b0 = FloatVector.fromArray(F, acc, o1 + d);
-            for (int s = from; s < to; s++) {
-                FloatVector v0 = kvLoad(values, kind, rowBase + (long) s * headDim + d);
-                a0 = v0.fma(FloatVector.broadcast(F, scores[p0 + s]), a0);
-                b0 = v0.fma(FloatVector.broadcast(F, scores[p1 + s]), b0);
-            }
-            a0.intoArray(acc, o0 + d);
-            if (pair) {
-                b0.intoArray(acc, o1 + d);
-            }
-        }
-        for (; d < headDim; d++) {
-            float a0 = acc[o0 + d];
-            float b0 = acc[o1 + d];
-            for (int s = from; s < to; s++) {
-                float v = kvScalar(values, kind, rowBase + (long) s * headDim + d);
-                a0 += scores[p0 + s] * v;
-                b0 += scores[p1 + s] * v;
-            }
-            acc[o0 + d] = a0;
-            if (pair) {
-                acc[o1 + d] = b0;
+        for (; d < headDim; d++) { // a head size that is not a multiple of 4 vectors: its last dimensions
+            for (int i = 0; i < VALUE_ROWS; i++) {
+                int p = Math.min(r + i, rows) * slots;
+                float a = acc[o0 + i * headDim + d];
+                for (int s = from; s < to; s++) {
+                    a += scores[p + s] * kvScalar(values, kind, rowBase + (long) s * headDim + d);
+                }
+                acc[o0 + i * headDim + d] = a;
             }
         }
     }
