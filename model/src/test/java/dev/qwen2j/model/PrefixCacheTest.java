@@ -39,9 +39,6 @@ class PrefixCacheTest {
         Path folder = RandomQwen2Checkpoint.builder().hiddenSize(64).intermediateSize(128).layers(2).heads(4)
                 .kvHeads(2).seed(5).maxPositionEmbeddings(1024).write(dir.resolve("model"));
         model = Model.load(folder, ModelOptions.builder().threads(2).contextLength(512).build());
-        for (int i = 0; i < 8; i++) { // see exact(): the kernels' last bits settle once the JIT has compiled them
-            cold(SYSTEM + " warm up", greedy(40));
-        }
     }
 
     @AfterAll
