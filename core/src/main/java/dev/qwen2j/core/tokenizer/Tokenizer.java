@@ -239,6 +239,14 @@ public final class Tokenizer {
         }
     }
 
+    /**
+     * Forgets the cached pieces. For tests that share one loaded tokenizer while a mutation tool swaps the code
+     * under it: the cache would otherwise answer with what the previous code computed.
+     */
+    void clearCache() {
+        cache.clear();
+    }
+
     private int[] encodePiece(String text, int start, int end, Scratch s) {
         if (ignoreMerges) {
             int whole = bpeVocab.getOrDefault(byteLevel(text, start, end), -1);
