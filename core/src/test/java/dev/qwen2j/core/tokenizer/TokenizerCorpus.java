@@ -27,6 +27,9 @@ public final class TokenizerCorpus {
         // The lengths of UTF-8 at their edges, and code points from plane 4 up (the 4-byte lead byte's high bits).
         c.put("utf-8 lengths", "\u007F|\u0080|\u07FF|\u0800|\uFFFD|\uD800\uDC00|\uDB40\uDC67\uDB40\uDC62|\uDB40\uDD00"
                 + "|\uDBBF\uDFFD|\uDBFF\uDFFD a\u0080b");
+        // Pieces longer than the BPE workspace's first 64 symbols, so that it grows.
+        c.put("long pieces", "Pneumonoultramicroscopicsilicovolcanoconiosis".repeat(4) + " " + "=".repeat(100) + " "
+                + "我们今天去公园散步天气非常好日本語のテキストも混ぜます".repeat(3) + " " + "\uD83D\uDE00".repeat(30));
         // U+0300 alone is the first character that can change under NFC: e + grave composes to è.
         c.put("grave accent alone", "e\u0300 la\u0300 fin");
         c.put("code", "public static int add(int a, int b) {\n\treturn a + b;\n}\n\n"
