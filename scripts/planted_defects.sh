@@ -5,7 +5,7 @@
 #   scripts/planted_defects.sh 3 7        only defects 3 and 7 (numbers as in the table)
 # Needs a clean checkout of the files it plants in (it refuses otherwise, and restores them with git checkout) and
 # the modules installed once (./build mvn -DskipTests install). Prints the CPU's vector extension so the table says
-# where it ran. About 20-30 minutes for all on 2 cores.
+# where it ran. About 15-30 minutes for all on 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
