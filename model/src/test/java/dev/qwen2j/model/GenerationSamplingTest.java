@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Oracle test for sampling through {@link Model#generate}: the text must equal what an independent reference
@@ -253,6 +254,52 @@ class GenerationSamplingTest {
                 new Rule(1, 0.8, 0.4, true, false, 0.1, 0, 1, 0));
         for (Rule rule : rules) {
             assertEquals(reference(prompt, rule, 10, 9), generate(prompt, rule, 10, 9), rule.toString());
+        }
+    }
+
+    /**
+     * A prompt of two prefill blocks through {@link Model#generate} (the batch engine queues it block by block) gives,
+     * at every generated token, the log-probability a session's own prefill and decode give: the path the NumPy
+     * reference checks. A block fed from the wrong offset of the prompt moves them far past the bound.
+     */
+    @Test
+    void aPromptOfTwoPrefillBlocksGivesTheSessionsLogProbabilities() {
+        String[] words = {"river", "stone", "seven", "blue", "under", "quietly", "maps", "of", "the", "north", "bread",
+                "window", "forty", "ran", "and", "clock", "paper", "green", "why", "tomorrow"};
+        SplittableRandom random = new SplittableRandom(17);
+        StringBuilder text = new StringBuilder();
+        while (model.tokenizer().encode(text.toString()).length < 2 * Qwen2.PREFILL_BLOCK - 40) {
+            text.append(words[random.nextInt(words.length)]).append(' ');
+        }
+        String prompt = text.toString().strip();
+        int[] ids = model.tokenizer().encode(prompt);
+        assertTrue(ids.length > Qwen2.PREFILL_BLOCK, ids.length + " tokens");
+
+        List<TokenLogprobs> seen = new ArrayList<>();
+        GenerationOptions options = GenerationOptions.builder().chat(false).temperature(0).repetitionPenalty(1)
+                .presencePenalty(0).frequencyPenalty(0).logprobs(0).stopTokenIds(UNREACHABLE_STOP).maxTokens(8).build();
+        model.generate(prompt, options, new GenerationListener() {
+            @Override
+            public void onText(String piece) {
+            }
+
+            @Override
+            public void onLogprobs(TokenLogprobs logprobs) {
+                seen.add(logprobs);
+            }
+        });
+        assertEquals(8, seen.size());
+        Session session = model.acquireSession();
+        try {
+            float[] logits = session.prefill(ids, ids.length);
+            for (int t = 0; t < seen.size(); t++) {
+                TokenLogprobs.Entry sampled = seen.get(t).sampled();
+                float[] expected = JlamaParityTest.logSoftmax(logits);
+                assertEquals(expected[sampled.id()], sampled.logprob(), 1e-4, "token " + t + " (id " + sampled.id() + ")");
+                logits = session.decode(sampled.id());
+            }
+        } finally {
+            model.releaseSession(session);
         }
     }
 }

@@ -87,6 +87,21 @@ class LinearTest {
         }
     }
 
+    /** The batch-invariant path's values, not only their independence from the neighbours (all zeros would be). */
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void batchInvariantLinearMatchesTheExactSum(int bits) {
+        CpuBackend backend = Widths.vector(bits);
+        Random random = new Random(9);
+        for (int tokens : new int[]{1, 3, 9}) {
+            Tensor w = TestTensors.random("w", DType.BF16, 37, 1030, random);
+            Tensor other = TestTensors.random("w2", DType.F32, 5, 1030, random);
+            Tensor bias = TestTensors.random("b", DType.F32, 1, 37, random);
+            check(backend, List.of(w, other), java.util.Arrays.asList(bias, null), tokens, random, false, true,
+                    "batch invariant, " + tokens + " tokens");
+        }
+    }
+
     @ParameterizedTest(name = "{0} bits")
     @MethodSource("dev.qwen2j.tensor.Widths#all")
     void batchInvariantRowsDoNotDependOnTheirNeighbours(int bits) {
@@ -120,6 +135,12 @@ class LinearTest {
 
     private static void check(CpuBackend backend, List<Tensor> parts, List<Tensor> biases, int tokens, Random random,
                               boolean packed, String what) {
+        check(backend, parts, biases, tokens, random, packed, false, what);
+    }
+
+    /** {@code batchInvariant}: through {@link CpuBackend#linearBatchInvariant} (the blocked kernels) on both sides. */
+    private static void check(CpuBackend backend, List<Tensor> parts, List<Tensor> biases, int tokens, Random random,
+                              boolean packed, boolean batchInvariant, String what) {
         Backend.LinearWeights vectorWeights = packed ? backend.packedLinear(TensorAsPacked.of(parts), biases)
                 : backend.linear(parts, biases);
         Backend.LinearWeights scalarWeights = packed ? SCALAR.packedLinear(TensorAsPacked.of(parts), biases)
@@ -129,8 +150,13 @@ class LinearTest {
         float[] x = TestTensors.randomFloats(tokens * in, random);
         float[] vectorY = new float[tokens * out];
         float[] scalarY = new float[tokens * out];
-        backend.linear(vectorWeights, x, vectorY, tokens);
-        SCALAR.linear(scalarWeights, x, scalarY, tokens);
+        if (batchInvariant) {
+            backend.linearBatchInvariant(vectorWeights, x, vectorY, tokens);
+            SCALAR.linearBatchInvariant(scalarWeights, x, scalarY, tokens);
+        } else {
+            backend.linear(vectorWeights, x, vectorY, tokens);
+            SCALAR.linear(scalarWeights, x, scalarY, tokens);
+        }
         for (int t = 0; t < tokens; t++) {
             int row = 0;
             for (int p = 0; p < parts.size(); p++) {

@@ -239,6 +239,16 @@ public final class Tokenizer {
         }
     }
 
+    /**
+     * Forgets the cached pieces and the calling thread's scratch space. For tests that share one loaded tokenizer
+     * while a mutation tool swaps the code under it: the cache would otherwise answer with what the previous code
+     * computed, and scratch grown under the previous code would hide the current code's growth.
+     */
+    void clearCache() {
+        cache.clear();
+        scratch.remove();
+    }
+
     private int[] encodePiece(String text, int start, int end, Scratch s) {
         if (ignoreMerges) {
             int whole = bpeVocab.getOrDefault(byteLevel(text, start, end), -1);

@@ -3,6 +3,7 @@ package dev.qwen2j.core.sampling;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -307,5 +308,67 @@ class SamplerTest {
             Sampler.heapSort(values, n);
             assertArrayEquals(expected, Arrays.copyOf(values, n), "n = " + n);
         }
+    }
+
+    @Test
+    void frequencyAloneAndPresenceAloneEachApply() {
+        int[] tokens = {2, 0, 0, 1}; // prompt = 2; generated 0, 0, 1
+        float[] frequency = {1f, 1f, 1f};
+        new Sampler(new SamplingParams(0f, 0, 1f, 0f, 1f, 0f, 0.5f), 1, 3).sample(frequency, tokens, 4, 1);
+        assertArrayEquals(new float[] {1f - 2 * 0.5f, 1f - 0.5f, 1f}, frequency);
+
+        float[] presence = {1f, 1f, 1f};
+        new Sampler(new SamplingParams(0f, 0, 1f, 0f, 1f, 0.25f, 0f), 1, 3).sample(presence, tokens, 4, 1);
+        assertArrayEquals(new float[] {1f - 0.25f, 1f - 0.25f, 1f}, presence);
+    }
+
+    @Test
+    void aPreviousTokenEqualToTheVocabularySizeIsRejected() {
+        // logits longer than the vocabulary (lm_head rows may be padded): the id must still be checked against it
+        var penalized = new Sampler(new SamplingParams(0f, 0, 1f, 0f, 1.2f, 0f, 0f), 1, 2);
+        var error = assertThrows(IllegalArgumentException.class,
+                () -> penalized.sample(new float[4], new int[] {2}, 1));
+        assertTrue(error.getMessage().contains("2"), error.getMessage());
+        // the last valid id is accepted; logits past the vocabulary are never chosen
+        assertEquals(1, penalized.sample(new float[] {0f, 1f, 5f, 5f}, new int[] {1}, 1));
+    }
+
+    @Test
+    void topPAtExactlyTheBoundaryKeepsWhatTransformersKeeps() {
+        // weights 1, 1/2, 1/2 exactly (probabilities 1/2, 1/4, 1/4): transformers drops the ascending cumsum
+        // ≤ 1 − 0.75 = 1/4, i.e. one of the quarter tokens, so the nucleus reaches exactly 0.75 with two tokens.
+        float quarter = (float) Math.log(0.5);
+        Sampler sampler = new Sampler(params(1f, 0, 0.75f, 0f), 1, 3);
+        sampler.sample(new float[] {0f, quarter, quarter}, NONE, 0);
+        float[] weights = sampler.lastWeights();
+        assertArrayEquals(new float[] {1f, 0.5f, 0f}, weights, "kept (lower index first among equals)");
+    }
+
+    @Test
+    void topKKeepsTheKLargestForEveryKOnRandomLogits() {
+        Random random = new Random(13);
+        for (int k = 1; k <= 17; k++) {
+            for (int row = 0; row < 20; row++) {
+                float[] logits = new float[64];
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] = random.nextInt(4) == 0 ? (float) random.nextInt(3) : (float) random.nextGaussian() * 3;
+                }
+                float[] sorted = logits.clone();
+                Arrays.sort(sorted);
+                float kth = sorted[sorted.length - k];
+                Sampler sampler = new Sampler(params(1f, k, 1f, 0f), row, logits.length);
+                sampler.sample(logits.clone(), NONE, 0);
+                float[] weights = sampler.lastWeights();
+                for (int i = 0; i < logits.length; i++) {
+                    assertEquals(logits[i] >= kth, weights[i] > 0f, "k " + k + " row " + row + " token " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSamplerKeepsItsParameters() {
+        SamplingParams p = new SamplingParams(0.7f, 5, 0.9f, 0.1f, 1.1f, 0.2f, 0.3f);
+        assertSame(p, new Sampler(p, 1, 10).params());
     }
 }

@@ -59,6 +59,8 @@ final class TinyTokenizerFiles {
         addToken(added, vocab.get("word").asInt(), "word", true, false, false, true, false);
         addToken(added, next++, "cafe\u0301", false, false, false, true, false);
         addToken(added, next++, "<|im_end|>", false, false, false, false, true);
+        // single_word and not in the vocabulary, so matching it or not gives different ids
+        addToken(added, next++, "qz", true, false, false, false, false);
         root.putObject("normalizer").put("type", "NFC");
         ObjectNode pre = root.putObject("pre_tokenizer");
         pre.put("type", "Sequence");

@@ -20,6 +20,18 @@ public final class TokenizerCorpus {
         c.put("prose", "The quick brown fox jumps over the lazy dog. It wasn't me, she said; \"really?\" -- yes!\n"
                 + "Dr. Smith's 3rd report (2024) cost $1,234.56 — about 12% more than last year's.");
         c.put("contractions upper case", "I'M SURE YOU'LL SEE IT'S THEIR'S. WE'VE, THEY'RE, HE'D, Don'T, can'T, 'S 'T 'Re 'LL 'D 'M 'Ve 'x 'ſ");
+        // A contraction followed by more letters: the contraction rule takes the first two or three characters,
+        // where the letters rule alone would take the whole word.
+        c.put("contractions before letters", "'stop 'tea 'reach 'vex 'mine 'llama 'dog I'mok you'llbe she'dgo we'reall "
+                + "THEY'VEGONE it'sx 'Sam 'TOM 'REd 'LLx 'VEry 'Dz 'Mz");
+        // The lengths of UTF-8 at their edges, and code points from plane 4 up (the 4-byte lead byte's high bits).
+        c.put("utf-8 lengths", "\u007F|\u0080|\u07FF|\u0800|\uFFFD|\uD800\uDC00|\uDB40\uDC67\uDB40\uDC62|\uDB40\uDD00"
+                + "|\uDBBF\uDFFD|\uDBFF\uDFFD a\u0080b");
+        // Pieces longer than the BPE workspace's first 64 symbols, so that it grows.
+        c.put("long pieces", "Pneumonoultramicroscopicsilicovolcanoconiosis".repeat(4) + " " + "=".repeat(100) + " "
+                + "我们今天去公园散步天气非常好日本語のテキストも混ぜます".repeat(3) + " " + "\uD83D\uDE00".repeat(30));
+        // U+0300 alone is the first character that can change under NFC: e + grave composes to è.
+        c.put("grave accent alone", "e\u0300 la\u0300 fin");
         c.put("code", "public static int add(int a, int b) {\n\treturn a + b;\n}\n\n"
                 + "def f(x):\n    if x > 0:\n        return [i**2 for i in range(x)]  # squares\n    return None\n"
                 + "\t\t\tif (a&&b||!c) { x += 0x1F; y <<= 2; }\n");

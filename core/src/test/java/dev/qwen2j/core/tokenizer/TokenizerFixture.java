@@ -8,6 +8,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The bundled Qwen tokenizer unpacked once per test JVM, loaded by qwen2j and by DJL (the Rust oracle). */
 final class TokenizerFixture {
@@ -15,6 +17,7 @@ final class TokenizerFixture {
     private static Path folder;
     private static Tokenizer qwen2j;
     private static HuggingFaceTokenizer djl;
+    private static final Map<String, int[]> DJL_IDS = new ConcurrentHashMap<>();
 
     private TokenizerFixture() {
     }
@@ -35,6 +38,10 @@ final class TokenizerFixture {
         return folder;
     }
 
+    /**
+     * The shared tokenizer with its piece cache emptied: under PIT one JVM runs the tests against one mutant after
+     * another, and pieces cached under an earlier mutant would hide (or fake) what the current one does.
+     */
     static synchronized Tokenizer qwen2j() {
         if (qwen2j == null) {
             try {
@@ -43,7 +50,23 @@ final class TokenizerFixture {
                 throw new UncheckedIOException(e);
             }
         }
+        qwen2j.clearCache();
         return qwen2j;
+    }
+
+    /**
+     * The Rust tokenizer's ids for {@code text}, each text encoded once per JVM: the oracle does not change while
+     * PIT mutates qwen2j, and encoding the megabyte corpus through DJL again for every mutant dominated the run.
+     */
+    static int[] djlIds(String text) {
+        return DJL_IDS.computeIfAbsent(text, t -> {
+            long[] ids = djl().encode(t).getIds();
+            int[] out = new int[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                out[i] = Math.toIntExact(ids[i]);
+            }
+            return out;
+        });
     }
 
     /** Hugging Face's Rust tokenizer through DJL: no added special tokens, no truncation, no padding. */

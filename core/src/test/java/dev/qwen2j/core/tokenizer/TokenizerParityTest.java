@@ -64,12 +64,7 @@ class TokenizerParityTest {
     }
 
     private static int[] djlIds(String text) {
-        long[] ids = TokenizerFixture.djl().encode(text).getIds();
-        int[] out = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            out[i] = Math.toIntExact(ids[i]);
-        }
-        return out;
+        return TokenizerFixture.djlIds(text);
     }
 
     static String escape(String s) {

@@ -34,6 +34,22 @@ class TokenizerTest {
         assertTrue(qwen.tokenId("no such token").isEmpty());
         assertThrows(IllegalArgumentException.class, () -> qwen.token(151900));
         assertArrayEquals(new int[0], qwen.encode(""));
+        // the first and last ids and the first past the end: each range check at its edge
+        int last = qwen.vocabSize() - 1;
+        assertEquals(0, qwen.tokenId("!").orElseThrow());
+        assertEquals("!", qwen.token(0));
+        assertEquals(last, qwen.tokenId(qwen.token(last)).orElseThrow());
+        assertThrows(IllegalArgumentException.class, () -> qwen.token(qwen.vocabSize()));
+        assertThrows(IllegalArgumentException.class, () -> qwen.token(-1));
+        assertFalse(qwen.isSpecial(0));
+        assertFalse(qwen.isSpecial(-1));
+        assertFalse(qwen.isSpecial(qwen.vocabSize()));
+        assertEquals("!", qwen.decode(new int[] {0}));
+        assertEquals("!!", qwen.decode(new int[] {-1, 0, qwen.vocabSize(), 0}), "unknown ids decode to nothing");
+        assertArrayEquals(new byte[] {'!'}, qwen.tokenBytes(0));
+        assertArrayEquals("<|im_end|>".getBytes(java.nio.charset.StandardCharsets.UTF_8), qwen.tokenBytes(151645));
+        assertArrayEquals(new byte[0], qwen.tokenBytes(qwen.vocabSize()));
+        assertArrayEquals(new byte[0], qwen.tokenBytes(-1));
     }
 
     @Test
@@ -99,11 +115,29 @@ class TokenizerTest {
 
     @Test
     void tinyTokenizerFlagsMatchHuggingFace(@TempDir Path dir) throws IOException {
-        Path folder = TinyTokenizerFiles.write(dir.resolve("tiny"), TinyTokenizerFiles.tokenizerJson(), null);
+        tinyTokenizerMatchesHuggingFace(dir.resolve("tiny"), TinyTokenizerFiles.tokenizerJson());
+    }
+
+    /** ignore_merges: a word that is a whole vocabulary entry is that one token, whatever the merges would build. */
+    @Test
+    void ignoreMergesTakesWholeVocabularyWordsAsHuggingFaceDoes(@TempDir Path dir) throws IOException {
+        ObjectNode json = TinyTokenizerFiles.tokenizerJson();
+        ObjectNode model = (ObjectNode) json.get("model");
+        model.put("ignore_merges", true);
+        ((ObjectNode) model.get("vocab")).put("ting", 1000); // no merge builds it; an id after the added ones
+        tinyTokenizerMatchesHuggingFace(dir.resolve("ignore-merges"), json);
+    }
+
+    private static void tinyTokenizerMatchesHuggingFace(Path dir, ObjectNode json) throws IOException {
+        Path folder = TinyTokenizerFiles.write(dir, json, null);
         Tokenizer tiny = Tokenizer.load(folder);
         List<String> texts = List.of("the thing in the word", "a  <mask> b", "x   <mask>", "[SEP]   y", "[SEP]\n\nz",
                 "words word sword word_ word1 (word) 'word'", "café cafe\u0301 cafés", "<s>the</s>", "<mask><mask>",
-                "  <mask>[SEP]  <mask>  ", "wordword", "   ", "théâtre", "x<|im_end|>");
+                "  <mask>[SEP]  <mask>  ", "wordword", "   ", "théâtre", "x<|im_end|>",
+                "qz xqz qzx qz1 1qz _qz qz_ (qz) 'qz' éqz qzé qz\u0301 \u0301qz qz\u200D qz\u2160 qz", "qz",
+                "[SEP]\tz", "[SEP]\rz", "[SEP]\u000Bz", "[SEP]\u2000z", "[SEP]\u200Az", "[SEP]\u0008z",
+                "[SEP]\u000Ez", "[SEP]\u1FFFz", "[SEP]\u200Bz", "[SEP]  ", "a \t<mask>", "a \u000E<mask>",
+                "ting thing tings the ting", "é ting");
         try (HuggingFaceTokenizer djl = HuggingFaceTokenizer.builder().optTokenizerPath(folder)
                 .optAddSpecialTokens(false).optTruncation(false).optPadding(false).build()) {
             for (String text : texts) {
