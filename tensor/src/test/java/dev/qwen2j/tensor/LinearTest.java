@@ -37,7 +37,7 @@ class LinearTest {
         Random random = new Random(42);
         int[] colsChoices = {1, 7, 8, 9, 17, 31, 64, 100, 513, 1030};
         int[] rowsChoices = {1, 3, 5, 16, 17, 33, 67};
-        int[] tokenChoices = {1, 1, 2, 3, 4, 5, 7, 8, 9};
+        int[] tokenChoices = {1, 1, 2, 3, 4, 5, 7, 8, 9, 17, 19}; // past 16 tokens BF16 is converted to F32 first
         for (DType dtype : new DType[]{DType.BF16, DType.F16, DType.F32}) {
             for (int trial = 0; trial < 25; trial++) {
                 int cols = colsChoices[random.nextInt(colsChoices.length)];
@@ -53,6 +53,9 @@ class LinearTest {
                 }
                 check(backend, parts, withBias ? biases : null, tokens, random, dtype + " trial " + trial);
             }
+            for (int cols : colsChoices) { // decode at every width's whole-vector remainders, whatever the draws
+                check(backend, List.of(TestTensors.random("w", dtype, 5, cols, random)), null, 1, random, dtype + " decode " + cols);
+            }
         }
     }
 
@@ -60,11 +63,13 @@ class LinearTest {
     @MethodSource("dev.qwen2j.tensor.Widths#all")
     void prefillBlockLargerThanOneTile(int bits) {
         CpuBackend backend = Widths.vector(bits);
-        // 10 tokens (not a multiple of 4); a 2100-wide input: three input tiles, the last one ragged;
-        // 37 rows: a full 32-row block, then 5 (two row pairs and a single row)
+        // 10 tokens (BF16 read directly, not a multiple of 4 or 8) and 21 (converted to F32 first); a 2100-wide
+        // input: three input tiles, the last one ragged; 37 rows: a full 32-row block, then 5 (two row pairs and a
+        // single row)
         Random random = new Random(7);
         Tensor w = TestTensors.random("w", DType.BF16, 37, 2100, random);
-        check(backend, List.of(w), null, 10, random, "big prefill");
+        check(backend, List.of(w), null, 10, random, "big prefill, 10 tokens");
+        check(backend, List.of(w), null, 21, random, "big prefill, 21 tokens");
     }
 
     /**
