@@ -466,12 +466,13 @@ final class VectorKernels implements Kernels {
         int kind = cache.dtype() == DType.F32 ? F32_KV : cache.dtype() == DType.BF16 ? BF16_KV : I8_KV;
         int headDim = cache.headDim();
         scorePage(q, qRows, rows, cache, kind, kvHead, page, scale, scores);
+        float[] lanes = LANES.get();
         int from = KvCacheLayer.PAGE;
         int to = 0;
         for (int r = 0; r < rows; r++) {
             int first = Math.max(0, lo[r] - pageStart);
             int end = Math.min(KvCacheLayer.PAGE, hi[r] - pageStart + 1);
-            softmaxUpdate(scores, r, first, end, cache, kvHead, page, headDim, m, l, acc);
+            softmaxUpdate(scores, r, first, end, cache, kvHead, page, headDim, m, l, acc, lanes);
             if (first < end) {
                 from = Math.min(from, first);
                 to = Math.max(to, end);
@@ -570,7 +571,7 @@ final class VectorKernels implements Kernels {
 
     /** Row r over visible slots [first, end): new maximum, rescaled sum and output, exp weights left in scores. */
     private static void softmaxUpdate(float[] scores, int r, int first, int end, KvCacheLayer cache, int kvHead,
-                                      int page, int headDim, float[] m, float[] l, float[] acc) {
+                                      int page, int headDim, float[] m, float[] l, float[] acc, float[] lanes) {
         int slots = KvCacheLayer.PAGE;
         int row = r * slots;
         if (first >= end) {
@@ -594,7 +595,7 @@ final class VectorKernels implements Kernels {
             }
             p.intoArray(scores, row + s);
         }
-        l[r] = l[r] * correction + sumLanes(sum, LANES.get());
+        l[r] = l[r] * correction + sumLanes(sum, lanes);
         m[r] = newMax;
         int a = r * headDim;
         int d = 0;
