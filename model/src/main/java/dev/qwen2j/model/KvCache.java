@@ -1,6 +1,7 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.KvCacheLayer;
 import dev.qwen2j.tensor.PageTable;
 
@@ -23,7 +24,7 @@ final class KvCache implements AutoCloseable {
     private PageReservation reservation; // where new pages come from in a continuous batch, or null
 
     /** A cache that owns pages for {@code capacity} positions. */
-    KvCache(int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
+    KvCache(Backend backend, int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
         this.arena = Arena.ofShared();
         this.pool = null;
         this.capacity = capacity;
@@ -32,7 +33,7 @@ final class KvCache implements AutoCloseable {
         this.table = PageTable.identity(pages);
         try {
             for (int i = 0; i < layerCount; i++) {
-                layers[i] = KvCacheLayer.ofPool(arena, dtype, kvHeads, headDim, pages, table);
+                layers[i] = backend.kvPool(arena, dtype, kvHeads, headDim, pages, table);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();

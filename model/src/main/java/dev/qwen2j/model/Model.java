@@ -659,7 +659,7 @@ public final class Model implements AutoCloseable {
     }
 
     KvPagePool newPagePool(int pages) {
-        return new KvPagePool(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+        return new KvPagePool(backend, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
                 options.kvCacheType(), pages);
     }
 

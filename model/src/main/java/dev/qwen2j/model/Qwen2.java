@@ -3,6 +3,7 @@ package dev.qwen2j.model;
 import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.Backend;
+import dev.qwen2j.tensor.Backend.Buffer;
 import dev.qwen2j.tensor.KvCacheLayer;
 import dev.qwen2j.tensor.RopeTable;
 
@@ -54,9 +55,14 @@ final class Qwen2 {
         return weights;
     }
 
+    /** The backend the layers compute on, which owns every session's buffers and KV pages. */
+    Backend backend() {
+        return backend;
+    }
+
     /** A fresh session whose cache holds {@code capacity} positions, for one sequence. */
     Session newSession(int capacity, DType kvCacheType) {
-        KvCache cache = new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
+        KvCache cache = new KvCache(backend, config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
                 kvCacheType);
         return new Session(this, cache, Math.min(PREFILL_BLOCK, capacity), 1, false);
     }
@@ -115,7 +121,8 @@ final class Qwen2 {
                 backend.rope(s.qkv, q, qkvDim, heads, count, position, batch.ropes[r]);
                 backend.rope(s.qkv, q + qDim, qkvDim, kvHeads, count, position, batch.ropes[r]);
                 backend.storeKv(kv, s.qkv, q + qDim, q + qDim + kvDim, qkvDim, count, position);
-                attention(s, q, qkvDim, heads, kv, count, position, slidingWindow[l], batch.firstRows[r] * qDim);
+                backend.attention(s.qkv, q, qkvDim, heads, kv, count, position, slidingWindow[l], s.attention,
+                        batch.firstRows[r] * qDim);
             }
             linear(s, w.outputProjection(), s.attention, s.xb, n);
             backend.add(s.x, s.xb, n * hidden);
@@ -130,29 +137,19 @@ final class Qwen2 {
 
         // Final norm and lm_head, for the last row of each run only: that is all generation samples from.
         for (int r = 0; r < batch.runs; r++) {
-            System.arraycopy(s.x, (batch.firstRows[r] + batch.rowCounts[r] - 1) * hidden, s.last, r * hidden, hidden);
+            backend.copy(s.x, (batch.firstRows[r] + batch.rowCounts[r] - 1) * hidden, s.last, r * hidden, hidden);
         }
         backend.rmsNorm(s.last, weights.norm(), eps, s.lastNormed, batch.runs);
-        linear(s, weights.lmHead(), s.lastNormed, s.logits, batch.runs);
+        linear(s, weights.lmHead(), s.lastNormed, s.deviceLogits, batch.runs);
+        backend.read(s.deviceLogits, 0, s.logits, 0, batch.runs * c.vocabSize());
     }
 
     /** {@code y = W·x} for {@code tokens} rows, batch invariant in a batch session. */
-    private void linear(Session s, Backend.LinearWeights w, float[] x, float[] y, int tokens) {
+    private void linear(Session s, Backend.LinearWeights w, Buffer x, Buffer y, int tokens) {
         if (s.batchInvariant) {
             backend.linearBatchInvariant(w, x, y, tokens);
         } else {
             backend.linear(w, x, y, tokens);
-        }
-    }
-
-    /** Attention of one run, written to {@code s.attention} from float {@code outOffset} on. */
-    private void attention(Session s, int qOffset, int qStride, int heads, KvCacheLayer kv, int count, int position,
-                           int window, int outOffset) {
-        if (outOffset == 0) {
-            backend.attention(s.qkv, qOffset, qStride, heads, kv, count, position, window, s.attention);
-        } else { // the backend writes from row 0: a later run goes through the session's spare rows
-            backend.attention(s.qkv, qOffset, qStride, heads, kv, count, position, window, s.attentionRun);
-            System.arraycopy(s.attentionRun, 0, s.attention, outOffset, count * heads * config.headDim());
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.config.Qwen2Config;
+import dev.qwen2j.tensor.Backend;
+import dev.qwen2j.tensor.Backend.Buffer;
 
 /**
  * The state of one generation: its KV cache and every scratch buffer the forward pass writes, sized once so that
@@ -20,18 +22,20 @@ final class Session implements AutoCloseable {
     /** Linear maps sum each row in one order whatever the rows beside it (batches; see Qwen2.newBatchSession). */
     final boolean batchInvariant;
 
-    // Activations, row-major [rows][width]; sized for one block (or one row per sequence, if more).
-    final float[] x;          // residual stream            [block][hidden]
-    final float[] xb;         // normed input / projections [block][hidden]
-    final float[] qkv;        // q | k | v per token        [block][qDim + 2·kvDim]
-    final float[] attention;  // attention output           [block][qDim]
-    final float[] gateUp;     // gate | up per token        [block][2·intermediate]
-    final float[] mlp;        // silu(gate)·up              [block][intermediate]
-    final float[] attentionRun; // attention of a run that starts past row 0 (batches only)
-    final int[] tokens;       // token ids of the block
+    // Activations in the backend's memory, row-major [rows][width]; sized for one block (or one row per
+    // sequence, if more).
+    final Buffer x;          // residual stream            [block][hidden]
+    final Buffer xb;         // normed input / projections [block][hidden]
+    final Buffer qkv;        // q | k | v per token        [block][qDim + 2·kvDim]
+    final Buffer attention;  // attention output           [block][qDim]
+    final Buffer gateUp;     // gate | up per token        [block][2·intermediate]
+    final Buffer mlp;        // silu(gate)·up              [block][intermediate]
     // The last row of each sequence only: final norm and logits.
-    final float[] last;       // [sequences][hidden]
-    final float[] lastNormed; // [sequences][hidden]
+    final Buffer last;       // [sequences][hidden]
+    final Buffer lastNormed; // [sequences][hidden]
+    final Buffer deviceLogits; // [sequences][vocab]
+    // On the host: what goes in and what comes out of a forward pass.
+    final int[] tokens;       // token ids of the block
     final float[] logits;     // [sequences][vocab]
 
     private int position;
@@ -55,17 +59,18 @@ final class Session implements AutoCloseable {
         this.rows = Math.max(rows, Math.max(this.blockSize, this.sequences));
         int qDim = c.numAttentionHeads() * c.headDim();
         int kvDim = c.numKeyValueHeads() * c.headDim();
-        int b = rows;
-        this.x = new float[b * c.hiddenSize()];
-        this.xb = new float[b * Math.max(c.hiddenSize(), qDim)];
-        this.qkv = new float[b * (qDim + 2 * kvDim)];
-        this.attention = new float[b * qDim];
-        this.gateUp = new float[b * 2 * c.intermediateSize()];
-        this.mlp = new float[b * c.intermediateSize()];
-        this.attentionRun = this.sequences > 1 ? new float[b * qDim] : null;
+        int b = this.rows;
+        Backend backend = model.backend();
+        this.x = backend.allocate(b * c.hiddenSize());
+        this.xb = backend.allocate(b * Math.max(c.hiddenSize(), qDim));
+        this.qkv = backend.allocate(b * (qDim + 2 * kvDim));
+        this.attention = backend.allocate(b * qDim);
+        this.gateUp = backend.allocate(b * 2 * c.intermediateSize());
+        this.mlp = backend.allocate(b * c.intermediateSize());
+        this.last = backend.allocate(this.sequences * c.hiddenSize());
+        this.lastNormed = backend.allocate(this.sequences * c.hiddenSize());
+        this.deviceLogits = backend.allocate(this.sequences * c.vocabSize());
         this.tokens = new int[b];
-        this.last = new float[this.sequences * c.hiddenSize()];
-        this.lastNormed = new float[this.sequences * c.hiddenSize()];
         this.logits = new float[this.sequences * c.vocabSize()];
         this.cache = cache;
         this.batchInvariant = batchInvariant;

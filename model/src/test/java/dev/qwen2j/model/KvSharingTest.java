@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qwen2j.core.checkpoint.RandomQwen2Checkpoint;
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.CpuBackend;
 import dev.qwen2j.tensor.KvCacheLayer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -65,7 +66,7 @@ class KvSharingTest {
 
     @Test
     void copyOnWriteLeavesTheSharedPageToTheOthers() {
-        try (KvPagePool pool = new KvPagePool(1, 1, 16, DType.F32, 4)) {
+        try (KvPagePool pool = new KvPagePool(CpuBackend.scalar(1), 1, 1, 16, DType.F32, 4)) {
             KvCache parent = pool.newCache(64);
             parent.reserve(0, 40); // two pages, the second partial
             assertEquals(2, pool.allocator().inUse());

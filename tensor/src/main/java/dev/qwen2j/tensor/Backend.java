@@ -1,13 +1,19 @@
 package dev.qwen2j.tensor;
 
+import dev.qwen2j.core.safetensors.DType;
+
+import java.lang.foreign.Arena;
 import java.util.List;
 
 /**
  * The operations the Qwen2 forward pass needs, implemented for the CPU here and for CUDA in module
- * {@code cuda}. Activations are row-major {@code float[]} blocks of {@code tokens} rows: {@code tokens == 1}
- * is decode (matrix-vector, bandwidth-bound), more is prefill (matrix-matrix, compute-bound).
+ * {@code cuda}. Activations are row-major F32 blocks of {@code tokens} rows in {@link Buffer}s that the backend
+ * owns: {@code tokens == 1} is decode (matrix-vector, bandwidth-bound), more is prefill (matrix-matrix,
+ * compute-bound). The KV cache lives in the backend's memory too ({@link #kvPool}), so a forward pass moves only
+ * token ids in ({@link #embed}) and logits out ({@link #read}); everything between stays where the backend
+ * computes (host arrays for the CPU, device memory for a GPU).
  *
- * <p>Implementations are thread-safe: several sessions may call one backend at once.
+ * <p>Implementations are thread-safe: several sessions may call one backend at once, each on its own buffers.
  */
 public interface Backend extends AutoCloseable {
 
@@ -17,6 +23,36 @@ public interface Backend extends AutoCloseable {
 
         int outFeatures();
     }
+
+    /**
+     * F32 activations in this backend's memory, allocated by {@link #allocate}. Only the backend that made a
+     * buffer may read or write it; the host sees its contents through {@link #read} and {@link #write}.
+     */
+    interface Buffer {
+        /** Floats the buffer holds. */
+        int length();
+    }
+
+    /** A zeroed buffer of {@code floats} floats, freed with the garbage collector (CPU) or the backend (device). */
+    Buffer allocate(int floats);
+
+    /** Copies {@code n} floats of host {@code src} from {@code srcOffset} into {@code dst} at {@code dstOffset}. */
+    void write(float[] src, int srcOffset, Buffer dst, int dstOffset, int n);
+
+    /** Copies {@code n} floats of {@code src} from {@code srcOffset} into host {@code dst} at {@code dstOffset}. */
+    void read(Buffer src, int srcOffset, float[] dst, int dstOffset, int n);
+
+    /** Copies {@code n} floats within this backend's memory (the buffers may be one). */
+    void copy(Buffer src, int srcOffset, Buffer dst, int dstOffset, int n);
+
+    /**
+     * A pool of {@code pages} zeroed KV pages for one layer, in this backend's memory, seen through {@code table};
+     * its memory is freed when {@code arena} closes. Only this backend may read or write its segments.
+     */
+    KvCacheLayer kvPool(Arena arena, DType dtype, int kvHeads, int headDim, int pages, PageTable table);
+
+    /** Copies page {@code from} of {@code pool} to page {@code to}: keys, values and I8 scales (copy on write). */
+    void copyKvPage(KvCacheLayer pool, int from, int to);
 
     /** A short name for logs and benchmark output, e.g. {@code cpu-vector512} (Vector API kernels at 512 bits) or {@code cpu-scalar}. */
     String name();
@@ -43,50 +79,53 @@ public interface Backend extends AutoCloseable {
     }
 
     /** {@code y[t, :] = W·x[t, :] + b} for {@code t < tokens}; x is {@code [tokens][in]}, y {@code [tokens][out]}. */
-    void linear(LinearWeights weights, float[] x, float[] y, int tokens);
+    void linear(LinearWeights weights, Buffer x, Buffer y, int tokens);
 
     /**
-     * As {@link #linear(LinearWeights, float[], float[], int)}, every row summed in the same order whatever
+     * As {@link #linear(LinearWeights, Buffer, Buffer, int)}, every row summed in the same order whatever
      * {@code tokens} is, so that a row's result depends on its own input alone ({@code linear} may take a faster
      * one-token path that sums in another order). A batch of sequences needs it for each sequence to get the same
      * tokens whichever sequences share its steps.
      */
-    void linearBatchInvariant(LinearWeights weights, float[] x, float[] y, int tokens);
+    void linearBatchInvariant(LinearWeights weights, Buffer x, Buffer y, int tokens);
 
     /** {@code out[t, :] = x[t, :] / sqrt(mean(x[t, :]²) + eps) · weight}, dim = {@code weight.cols()}. */
-    void rmsNorm(float[] x, Tensor weight, float eps, float[] out, int tokens);
+    void rmsNorm(Buffer x, Tensor weight, float eps, Buffer out, int tokens);
 
     /**
      * Rotates {@code heads} heads in place, rotate-half layout (element i pairs with i + headDim/2). Head h of
      * token t starts at {@code offset + t·stride + h·headDim}; token t sits at position {@code startPosition + t}.
      */
-    void rope(float[] x, int offset, int stride, int heads, int tokens, int startPosition, RopeTable rope);
+    void rope(Buffer x, int offset, int stride, int heads, int tokens, int startPosition, RopeTable rope);
 
     /** {@code out[t, i] = silu(gateUp[t, i]) · gateUp[t, n + i]} for i &lt; n: gate first, then up. */
-    void swiGlu(float[] gateUp, float[] out, int n, int tokens);
+    void swiGlu(Buffer gateUp, Buffer out, int n, int tokens);
 
     /** {@code x[i] += delta[i]} for i &lt; n (the residual connection). */
-    void add(float[] x, float[] delta, int n);
+    void add(Buffer x, Buffer delta, int n);
 
-    /** Copies embedding rows {@code tokenIds[t]} of {@code table} into {@code out[t, :]} as F32. */
-    void embed(Tensor table, int[] tokenIds, int tokens, float[] out);
+    /**
+     * Copies embedding rows {@code tokenIds[t]} of {@code table} into {@code out[t, :]} as F32: the token ids are
+     * the one input a forward pass takes from the host.
+     */
+    void embed(Tensor table, int[] tokenIds, int tokens, Buffer out);
 
     /**
      * Writes keys and values of {@code tokens} tokens into {@code cache} at positions {@code startPosition..}.
      * Token t's keys start at {@code kOffset + t·stride}, its values at {@code vOffset + t·stride}, each
      * {@code kvHeads·headDim} floats.
      */
-    void storeKv(KvCacheLayer cache, float[] src, int kOffset, int vOffset, int stride, int tokens, int startPosition);
+    void storeKv(KvCacheLayer cache, Buffer src, int kOffset, int vOffset, int stride, int tokens, int startPosition);
 
     /**
      * Causal grouped-query attention with an online softmax. Query head h of token t (at {@code qOffset +
      * t·qStride + h·headDim}, position {@code startPosition + t}) attends to KV head {@code h / (heads /
      * kvHeads)} at positions {@code max(0, pos - window + 1)..pos} of {@code cache}, scaled by
-     * {@code headDim^-0.5}; the result goes to {@code out[t, h·headDim ..]}. {@code window <= 0} means no
+     * {@code headDim^-0.5}; the result goes to {@code out} from float {@code outOffset + (t·heads + h)·headDim} on. {@code window <= 0} means no
      * sliding window. The cache must already hold the keys and values of these tokens.
      */
-    void attention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache,
-                   int tokens, int startPosition, int window, float[] out);
+    void attention(Buffer q, int qOffset, int qStride, int heads, KvCacheLayer cache,
+                   int tokens, int startPosition, int window, Buffer out, int outOffset);
 
     /** Releases worker threads and device memory; the backend is unusable afterwards. */
     @Override

@@ -2,6 +2,8 @@ package dev.qwen2j.tensor;
 
 import dev.qwen2j.core.safetensors.DType;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -191,12 +193,10 @@ public final class CpuBackend implements Backend {
         return bias;
     }
 
-    @Override
     public void linear(LinearWeights weights, float[] x, float[] y, int tokens) {
         linear(weights, x, y, tokens, false);
     }
 
-    @Override
     public void linearBatchInvariant(LinearWeights weights, float[] x, float[] y, int tokens) {
         linear(weights, x, y, tokens, true);
     }
@@ -260,7 +260,6 @@ public final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- element-wise
 
-    @Override
     public void rmsNorm(float[] x, Tensor weight, float eps, float[] out, int tokens) {
         int dim = weight.cols();
         checkLength("x", x, (long) tokens * dim);
@@ -271,7 +270,6 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    @Override
     public void rope(float[] x, int offset, int stride, int heads, int tokens, int startPosition, RopeTable rope) {
         int headDim = rope.headDim();
         int half = headDim / 2;
@@ -299,7 +297,6 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    @Override
     public void swiGlu(float[] gateUp, float[] out, int n, int tokens) {
         checkLength("gateUp", gateUp, 2L * n * tokens);
         checkLength("out", out, (long) n * tokens);
@@ -308,14 +305,12 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    @Override
     public void add(float[] x, float[] delta, int n) {
         checkLength("x", x, n);
         checkLength("delta", delta, n);
         kernels.add(x, delta, 0, n);
     }
 
-    @Override
     public void embed(Tensor table, int[] tokenIds, int tokens, float[] out) {
         int dim = table.cols();
         checkLength("out", out, (long) tokens * dim);
@@ -333,7 +328,6 @@ public final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- attention
 
-    @Override
     public void storeKv(KvCacheLayer cache, float[] src, int kOffset, int vOffset, int stride, int tokens, int startPosition) {
         checkPositions(cache, startPosition, tokens);
         int headDim = cache.headDim();
@@ -357,9 +351,14 @@ public final class CpuBackend implements Backend {
     /** Fewest pages a decode work item scans: below this the merge costs more than the split gains. */
     private static final int MIN_SPLIT_PAGES = 4;
 
-    @Override
     public void attention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache,
                           int tokens, int startPosition, int window, float[] out) {
+        attention(q, qOffset, qStride, heads, cache, tokens, startPosition, window, out, 0);
+    }
+
+    /** {@link Backend#attention} on host arrays. */
+    public void attention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache,
+                          int tokens, int startPosition, int window, float[] out, int outOffset) {
         checkPositions(cache, startPosition, tokens);
         int kvHeads = cache.kvHeads();
         if (heads % kvHeads != 0) {
@@ -368,12 +367,12 @@ public final class CpuBackend implements Backend {
         int headDim = cache.headDim();
         if (tokens > 0) {
             checkLength("q", q, qOffset + (long) (tokens - 1) * qStride + (long) heads * headDim);
-            checkLength("out", out, (long) tokens * heads * headDim);
+            checkLength("out", out, outOffset + (long) tokens * heads * headDim);
         }
         if (tokens == 1) {
-            decodeAttention(q, qOffset, heads, cache, startPosition, window, out);
+            decodeAttention(q, qOffset, heads, cache, startPosition, window, out, outOffset);
         } else if (tokens > 1) {
-            prefillAttention(q, qOffset, qStride, heads, cache, tokens, startPosition, window, out);
+            prefillAttention(q, qOffset, qStride, heads, cache, tokens, startPosition, window, out, outOffset);
         }
     }
 
@@ -383,7 +382,7 @@ public final class CpuBackend implements Backend {
      * runs are merged at the end. So both cores work even with 2 KV heads, and each key is read once per token.
      */
     private void decodeAttention(float[] q, int qOffset, int heads, KvCacheLayer cache, int position, int window,
-                                 float[] out) {
+                                 float[] out, int outOffset) {
         int kvHeads = cache.kvHeads();
         int group = heads / kvHeads;
         int headDim = cache.headDim();
@@ -429,7 +428,7 @@ public final class CpuBackend implements Backend {
                     max = Math.max(max, partials[(kvHead * splits + split) * stateSize + g]);
                 }
                 float sum = 0f;
-                int o = (kvHead * group + g) * headDim;
+                int o = outOffset + (kvHead * group + g) * headDim;
                 java.util.Arrays.fill(out, o, o + headDim, 0f);
                 for (int split = 0; split < splits; split++) {
                     int base = (kvHead * splits + split) * stateSize;
@@ -458,7 +457,7 @@ public final class CpuBackend implements Backend {
      * (causal and sliding-window pages beyond every row's reach are skipped) with an online softmax per row.
      */
     private void prefillAttention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache, int tokens,
-                                  int startPosition, int window, float[] out) {
+                                  int startPosition, int window, float[] out, int outOffset) {
         int kvHeads = cache.kvHeads();
         int group = heads / kvHeads;
         int headDim = cache.headDim();
@@ -493,7 +492,7 @@ public final class CpuBackend implements Backend {
                     for (int g = 0; g < group; g++) {
                         int r = t * group + g;
                         float inverse = 1f / scratch.l[r];
-                        int o = ((t0 + t) * heads + kvHead * group + g) * headDim;
+                        int o = outOffset + ((t0 + t) * heads + kvHead * group + g) * headDim;
                         for (int d = 0; d < headDim; d++) {
                             out[o + d] = scratch.acc[r * headDim + d] * inverse;
                         }
@@ -565,6 +564,123 @@ public final class CpuBackend implements Backend {
             }
             return holder[0];
         }
+    }
+
+    // ---------------------------------------------------------------- the Backend contract on host arrays
+
+    /** A CPU buffer: a plain heap array, which the kernels take as it is. */
+    public record HostBuffer(float[] array) implements Buffer {
+        public HostBuffer {
+            Objects.requireNonNull(array, "array");
+        }
+
+        @Override
+        public int length() {
+            return array.length;
+        }
+    }
+
+    /** Wraps a host array as a buffer of this backend (no copy). */
+    public static HostBuffer wrap(float[] array) {
+        return new HostBuffer(array);
+    }
+
+    private static float[] host(Buffer buffer) {
+        if (buffer instanceof HostBuffer h) {
+            return h.array;
+        }
+        throw new IllegalArgumentException("a buffer of another backend reached the CPU backend: " + buffer);
+    }
+
+    @Override
+    public HostBuffer allocate(int floats) {
+        if (floats < 0) {
+            throw new IllegalArgumentException("a buffer of " + floats + " floats");
+        }
+        return new HostBuffer(new float[floats]);
+    }
+
+    @Override
+    public void write(float[] src, int srcOffset, Buffer dst, int dstOffset, int n) {
+        System.arraycopy(src, srcOffset, host(dst), dstOffset, n);
+    }
+
+    @Override
+    public void read(Buffer src, int srcOffset, float[] dst, int dstOffset, int n) {
+        System.arraycopy(host(src), srcOffset, dst, dstOffset, n);
+    }
+
+    @Override
+    public void copy(Buffer src, int srcOffset, Buffer dst, int dstOffset, int n) {
+        System.arraycopy(host(src), srcOffset, host(dst), dstOffset, n);
+    }
+
+    @Override
+    public KvCacheLayer kvPool(Arena arena, DType dtype, int kvHeads, int headDim, int pages, PageTable table) {
+        return KvCacheLayer.ofPool(arena, dtype, kvHeads, headDim, pages, table);
+    }
+
+    @Override
+    public void copyKvPage(KvCacheLayer pool, int from, int to) {
+        int bytes = pool.dtype().byteSize();
+        long block = (long) pool.kvHeads() * pool.headDim() * KvCacheLayer.PAGE * bytes;
+        MemorySegment.copy(pool.keys(), pool.keyIndex(from, 0, 0) * bytes, pool.keys(),
+                pool.keyIndex(to, 0, 0) * bytes, block);
+        MemorySegment.copy(pool.values(), pool.valueIndex(from, 0, 0) * bytes, pool.values(),
+                pool.valueIndex(to, 0, 0) * bytes, block);
+        if (pool.keyScales() != null) {
+            long scales = (long) pool.kvHeads() * KvCacheLayer.PAGE * Float.BYTES;
+            MemorySegment.copy(pool.keyScales(), pool.scaleIndex(from, 0, 0) * Float.BYTES, pool.keyScales(),
+                    pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
+            MemorySegment.copy(pool.valueScales(), pool.scaleIndex(from, 0, 0) * Float.BYTES, pool.valueScales(),
+                    pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
+        }
+    }
+
+    @Override
+    public void linear(LinearWeights weights, Buffer x, Buffer y, int tokens) {
+        linear(weights, host(x), host(y), tokens, false);
+    }
+
+    @Override
+    public void linearBatchInvariant(LinearWeights weights, Buffer x, Buffer y, int tokens) {
+        linear(weights, host(x), host(y), tokens, true);
+    }
+
+    @Override
+    public void rmsNorm(Buffer x, Tensor weight, float eps, Buffer out, int tokens) {
+        rmsNorm(host(x), weight, eps, host(out), tokens);
+    }
+
+    @Override
+    public void rope(Buffer x, int offset, int stride, int heads, int tokens, int startPosition, RopeTable rope) {
+        rope(host(x), offset, stride, heads, tokens, startPosition, rope);
+    }
+
+    @Override
+    public void swiGlu(Buffer gateUp, Buffer out, int n, int tokens) {
+        swiGlu(host(gateUp), host(out), n, tokens);
+    }
+
+    @Override
+    public void add(Buffer x, Buffer delta, int n) {
+        add(host(x), host(delta), n);
+    }
+
+    @Override
+    public void embed(Tensor table, int[] tokenIds, int tokens, Buffer out) {
+        embed(table, tokenIds, tokens, host(out));
+    }
+
+    @Override
+    public void storeKv(KvCacheLayer cache, Buffer src, int kOffset, int vOffset, int stride, int tokens, int startPosition) {
+        storeKv(cache, host(src), kOffset, vOffset, stride, tokens, startPosition);
+    }
+
+    @Override
+    public void attention(Buffer q, int qOffset, int qStride, int heads, KvCacheLayer cache, int tokens,
+                          int startPosition, int window, Buffer out, int outOffset) {
+        attention(host(q), qOffset, qStride, heads, cache, tokens, startPosition, window, host(out), outOffset);
     }
 
     // ---------------------------------------------------------------- checks
