@@ -1,7 +1,6 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
-import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.KvCacheLayer;
 import dev.qwen2j.tensor.PageTable;
 
@@ -24,7 +23,7 @@ final class KvCache implements AutoCloseable {
     private PageReservation reservation; // where new pages come from in a continuous batch, or null
 
     /** A cache that owns pages for {@code capacity} positions. */
-    KvCache(Backend backend, int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
+    KvCache(LayerSplit split, int layerCount, int kvHeads, int capacity, int headDim, DType dtype) {
         this.arena = Arena.ofShared();
         this.pool = null;
         this.capacity = capacity;
@@ -33,7 +32,7 @@ final class KvCache implements AutoCloseable {
         this.table = PageTable.identity(pages);
         try {
             for (int i = 0; i < layerCount; i++) {
-                layers[i] = backend.kvPool(arena, dtype, kvHeads, headDim, pages, table);
+                layers[i] = split.of(i).kvPool(arena, dtype, kvHeads, headDim, pages, table);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();

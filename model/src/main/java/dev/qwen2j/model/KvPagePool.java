@@ -1,7 +1,6 @@
 package dev.qwen2j.model;
 
 import dev.qwen2j.core.safetensors.DType;
-import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.KvCacheLayer;
 import dev.qwen2j.tensor.PageTable;
 
@@ -15,21 +14,21 @@ import java.lang.foreign.Arena;
  */
 final class KvPagePool implements AutoCloseable {
 
-    private final Backend backend;
+    private final LayerSplit split;
     private final Arena arena;
     private final KvCacheLayer[] layers; // the pools, seen through an empty table
     private final PageAllocator allocator;
     private final long pageBytes;        // keys + values (+ scales) of one page, all layers
 
-    KvPagePool(Backend backend, int layerCount, int kvHeads, int headDim, DType dtype, int pages) {
-        this.backend = backend;
+    KvPagePool(LayerSplit split, int layerCount, int kvHeads, int headDim, DType dtype, int pages) {
+        this.split = split;
         this.allocator = new PageAllocator(pages);
         this.arena = Arena.ofShared();
         this.layers = new KvCacheLayer[layerCount];
         this.pageBytes = 2L * layerCount * KvCacheLayer.pageBytes(dtype, kvHeads, headDim);
         try {
             for (int l = 0; l < layerCount; l++) {
-                layers[l] = backend.kvPool(arena, dtype, kvHeads, headDim, pages, new PageTable(1));
+                layers[l] = split.of(l).kvPool(arena, dtype, kvHeads, headDim, pages, new PageTable(1));
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
@@ -62,8 +61,8 @@ final class KvPagePool implements AutoCloseable {
 
     /** Copies page {@code from} to page {@code to} in every layer: keys, values and I8 scales. */
     void copyPage(int from, int to) {
-        for (KvCacheLayer pool : layers) {
-            backend.copyKvPage(pool, from, to);
+        for (int l = 0; l < layers.length; l++) {
+            split.of(l).copyKvPage(layers[l], from, to);
         }
     }
 

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -61,7 +62,7 @@ public final class Model implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final Checkpoint checkpoint;
-    private final Backend backend;
+    private final LayerSplit split;
     private final Qwen2 qwen2;
     private final ModelOptions options;
     private final int contextLength;
@@ -72,14 +73,14 @@ public final class Model implements AutoCloseable {
     private volatile boolean closed;
 
     private Model(Path folder, Qwen2Config config, GenerationDefaults generationDefaults, Tokenizer tokenizer,
-                  ChatTemplate chatTemplate, Checkpoint checkpoint, Backend backend, Qwen2 qwen2, ModelOptions options) {
+                  ChatTemplate chatTemplate, Checkpoint checkpoint, Qwen2 qwen2, ModelOptions options) {
         this.folder = folder;
         this.config = config;
         this.generationDefaults = generationDefaults;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.checkpoint = checkpoint;
-        this.backend = backend;
+        this.split = qwen2.split();
         this.qwen2 = qwen2;
         this.options = options;
         this.contextLength = options.contextLengthFor(config.maxPositionEmbeddings());
@@ -112,13 +113,23 @@ public final class Model implements AutoCloseable {
      *                     field or tensor
      */
     public static Model load(Path folder, ModelOptions options, QuantizationProgress progress) throws IOException {
+        return load(folder, options, progress, config -> LayerSplit.of(
+                CpuBackend.create(options.threads(), options.vectorBits()), config.numHiddenLayers()));
+    }
+
+    /**
+     * As {@link #load(Path, ModelOptions, QuantizationProgress)} on the backends {@code placement} makes for the
+     * config; the model owns and closes them (also when loading fails).
+     */
+    static Model load(Path folder, ModelOptions options, QuantizationProgress progress,
+                      Function<Qwen2Config, LayerSplit> placement) throws IOException {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(progress, "progress");
         // A pending interrupt closes every file channel this thread opens (ClosedByInterruptException).
         boolean interrupted = Thread.interrupted();
         try {
-            return loadUninterrupted(folder, options, progress);
+            return loadUninterrupted(folder, options, progress, placement);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -126,8 +137,8 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    private static Model loadUninterrupted(Path folder, ModelOptions options, QuantizationProgress progress)
-            throws IOException {
+    private static Model loadUninterrupted(Path folder, ModelOptions options, QuantizationProgress progress,
+                                           Function<Qwen2Config, LayerSplit> placement) throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new IOException(folder + ": " + (Files.exists(folder) ? "not a folder" : "no such folder")
                     + " (expected a Hugging Face model folder with config.json and *.safetensors)");
@@ -140,23 +151,23 @@ public final class Model implements AutoCloseable {
         FutureTask<Tokenizer> tokenizerLoad = new FutureTask<>(() -> Tokenizer.load(folder));
         Thread.ofPlatform().daemon().name("qwen2j-tokenizer-load").start(tokenizerLoad);
         Checkpoint checkpoint = null;
-        Backend backend = null;
+        LayerSplit split = null;
         try {
             Qwen2Config config = Qwen2Config.load(folder);
             checkKvCacheFits(config, options);
             GenerationDefaults generationDefaults = GenerationDefaults.load(folder);
             ChatTemplate chatTemplate = ChatTemplate.load(folder);
             checkpoint = Checkpoint.open(folder);
-            backend = CpuBackend.create(options.threads(), options.vectorBits());
+            split = placement.apply(config);
             CompressedTensors stored = CompressedTensors.read(folder).orElse(null);
-            Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, backend, stored, options.quantize(), progress);
+            Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, split, stored, options.quantize(), progress);
             Tokenizer tokenizer = await(tokenizerLoad);
-            return new Model(folder, config, generationDefaults, tokenizer, chatTemplate, checkpoint, backend,
-                    new Qwen2(config, weights, backend), options);
+            return new Model(folder, config, generationDefaults, tokenizer, chatTemplate, checkpoint,
+                    new Qwen2(config, weights, split), options);
         } catch (IOException | RuntimeException | Error e) {
             tokenizerLoad.cancel(true);
-            if (backend != null) {
-                backend.close();
+            if (split != null) {
+                split.backends().forEach(Backend::close);
             }
             if (checkpoint != null) {
                 checkpoint.close();
@@ -486,7 +497,7 @@ public final class Model implements AutoCloseable {
      * {@code cpu-scalar} (no Vector API).
      */
     public String backendName() {
-        return backend.name();
+        return split.describe();
     }
 
     /** The options the model was loaded with. */
@@ -514,7 +525,7 @@ public final class Model implements AutoCloseable {
         for (Session s; (s = idleSessions.poll()) != null; ) {
             s.close();
         }
-        backend.close();
+        split.backends().forEach(Backend::close);
         checkpoint.close();
     }
 
@@ -659,7 +670,7 @@ public final class Model implements AutoCloseable {
     }
 
     KvPagePool newPagePool(int pages) {
-        return new KvPagePool(backend, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+        return new KvPagePool(split, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
                 options.kvCacheType(), pages);
     }
 

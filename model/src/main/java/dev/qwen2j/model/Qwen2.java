@@ -18,16 +18,16 @@ final class Qwen2 {
 
     private final Qwen2Config config;
     private final Qwen2Weights weights;
-    private final Backend backend;
+    private final LayerSplit split;
     private final RopeTable rope;
     private final boolean ropeDependsOnLength;
     private final int[] slidingWindow; // per layer; 0 = full attention
     private final float eps;
 
-    Qwen2(Qwen2Config config, Qwen2Weights weights, Backend backend) {
+    Qwen2(Qwen2Config config, Qwen2Weights weights, LayerSplit split) {
         this.config = config;
         this.weights = weights;
-        this.backend = backend;
+        this.split = split;
         this.rope = RopeFrequencies.of(config);
         this.ropeDependsOnLength = RopeFrequencies.dependsOnLength(config);
         this.slidingWindow = new int[config.numHiddenLayers()];
@@ -55,14 +55,14 @@ final class Qwen2 {
         return weights;
     }
 
-    /** The backend the layers compute on, which owns every session's buffers and KV pages. */
-    Backend backend() {
-        return backend;
+    /** The backends the layers compute on, which own the sessions' buffers and KV pages. */
+    LayerSplit split() {
+        return split;
     }
 
     /** A fresh session whose cache holds {@code capacity} positions, for one sequence. */
     Session newSession(int capacity, DType kvCacheType) {
-        KvCache cache = new KvCache(backend, config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
+        KvCache cache = new KvCache(split, config.numHiddenLayers(), config.numKeyValueHeads(), capacity, config.headDim(),
                 kvCacheType);
         return new Session(this, cache, Math.min(PREFILL_BLOCK, capacity), 1, false);
     }
@@ -106,46 +106,50 @@ final class Qwen2 {
             batch.ropes[r] = ropeFor(batch.ropeLengths[r]);
         }
 
-        backend.embed(weights.embedTokens(), s.tokens, n, s.x);
+        Session.Activations a = s.activations(0);
+        a.backend.embed(weights.embedTokens(), s.tokens, n, a.x);
         for (int l = 0; l < c.numHiddenLayers(); l++) {
+            a = s.enter(l, a, n);
+            Backend backend = a.backend;
             Qwen2Weights.Layer w = weights.layers().get(l);
 
             // Attention: x += o_proj(attention(rope(q), rope(k), v)) over rmsnorm(x)
-            backend.rmsNorm(s.x, w.inputNorm(), eps, s.xb, n);
-            linear(s, w.qkv(), s.xb, s.qkv, n);
+            backend.rmsNorm(a.x, w.inputNorm(), eps, a.xb, n);
+            linear(s, backend, w.qkv(), a.xb, a.qkv, n);
             for (int r = 0; r < batch.runs; r++) {
                 int q = batch.firstRows[r] * qkvDim;
                 int count = batch.rowCounts[r];
                 int position = batch.positions[r];
                 KvCacheLayer kv = batch.caches[r].layer(l);
-                backend.rope(s.qkv, q, qkvDim, heads, count, position, batch.ropes[r]);
-                backend.rope(s.qkv, q + qDim, qkvDim, kvHeads, count, position, batch.ropes[r]);
-                backend.storeKv(kv, s.qkv, q + qDim, q + qDim + kvDim, qkvDim, count, position);
-                backend.attention(s.qkv, q, qkvDim, heads, kv, count, position, slidingWindow[l], s.attention,
+                backend.rope(a.qkv, q, qkvDim, heads, count, position, batch.ropes[r]);
+                backend.rope(a.qkv, q + qDim, qkvDim, kvHeads, count, position, batch.ropes[r]);
+                backend.storeKv(kv, a.qkv, q + qDim, q + qDim + kvDim, qkvDim, count, position);
+                backend.attention(a.qkv, q, qkvDim, heads, kv, count, position, slidingWindow[l], a.attention,
                         batch.firstRows[r] * qDim);
             }
-            linear(s, w.outputProjection(), s.attention, s.xb, n);
-            backend.add(s.x, s.xb, n * hidden);
+            linear(s, backend, w.outputProjection(), a.attention, a.xb, n);
+            backend.add(a.x, a.xb, n * hidden);
 
             // MLP: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x)
-            backend.rmsNorm(s.x, w.postAttentionNorm(), eps, s.xb, n);
-            linear(s, w.gateUp(), s.xb, s.gateUp, n);
-            backend.swiGlu(s.gateUp, s.mlp, c.intermediateSize(), n);
-            linear(s, w.down(), s.mlp, s.xb, n);
-            backend.add(s.x, s.xb, n * hidden);
+            backend.rmsNorm(a.x, w.postAttentionNorm(), eps, a.xb, n);
+            linear(s, backend, w.gateUp(), a.xb, a.gateUp, n);
+            backend.swiGlu(a.gateUp, a.mlp, c.intermediateSize(), n);
+            linear(s, backend, w.down(), a.mlp, a.xb, n);
+            backend.add(a.x, a.xb, n * hidden);
         }
 
         // Final norm and lm_head, for the last row of each run only: that is all generation samples from.
+        Backend backend = a.backend;
         for (int r = 0; r < batch.runs; r++) {
-            backend.copy(s.x, (batch.firstRows[r] + batch.rowCounts[r] - 1) * hidden, s.last, r * hidden, hidden);
+            backend.copy(a.x, (batch.firstRows[r] + batch.rowCounts[r] - 1) * hidden, a.last, r * hidden, hidden);
         }
-        backend.rmsNorm(s.last, weights.norm(), eps, s.lastNormed, batch.runs);
-        linear(s, weights.lmHead(), s.lastNormed, s.deviceLogits, batch.runs);
-        backend.read(s.deviceLogits, 0, s.logits, 0, batch.runs * c.vocabSize());
+        backend.rmsNorm(a.last, weights.norm(), eps, a.lastNormed, batch.runs);
+        linear(s, backend, weights.lmHead(), a.lastNormed, a.logits, batch.runs);
+        backend.read(a.logits, 0, s.logits, 0, batch.runs * c.vocabSize());
     }
 
     /** {@code y = W·x} for {@code tokens} rows, batch invariant in a batch session. */
-    private void linear(Session s, Backend.LinearWeights w, Buffer x, Buffer y, int tokens) {
+    private static void linear(Session s, Backend backend, Backend.LinearWeights w, Buffer x, Buffer y, int tokens) {
         if (s.batchInvariant) {
             backend.linearBatchInvariant(w, x, y, tokens);
         } else {

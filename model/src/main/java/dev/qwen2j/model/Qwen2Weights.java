@@ -62,7 +62,13 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
      */
     static Qwen2Weights load(Checkpoint checkpoint, Qwen2Config config, Backend backend, CompressedTensors stored,
                              Quantization quantize, QuantizationProgress progress) throws IOException {
-        Views views = new Views(checkpoint, config, backend, stored, quantize);
+        return load(checkpoint, config, LayerSplit.of(backend, config.numHiddenLayers()), stored, quantize, progress);
+    }
+
+    /** As above, each layer's weights prepared for the backend {@code split} gives it. */
+    static Qwen2Weights load(Checkpoint checkpoint, Qwen2Config config, LayerSplit split, CompressedTensors stored,
+                             Quantization quantize, QuantizationProgress progress) throws IOException {
+        Views views = new Views(checkpoint, config, split.embedding(), stored, quantize);
         int hidden = config.hiddenSize();
         int qDim = config.numAttentionHeads() * config.headDim();
         int kvDim = config.numKeyValueHeads() * config.headDim();
@@ -72,6 +78,7 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
         List<Layer> layers = new ArrayList<>(config.numHiddenLayers());
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
+            views.backend = split.of(i);
             Tensor inputNorm = views.vector(p + "input_layernorm.weight", hidden);
             LinearWeights qkv = views.linear(
                     List.of(p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"),
@@ -86,13 +93,14 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
             LinearWeights down = views.linear(List.of(p + "mlp.down_proj"), new int[]{hidden}, intermediate, null);
             layers.add(new Layer(inputNorm, qkv, outputProjection, postAttentionNorm, gateUp, down));
         }
+        views.backend = split.head();
         Tensor norm = views.vector("model.norm.weight", hidden);
         refuseUnusedLayers(checkpoint, config.numHiddenLayers());
 
         LinearWeights lmHead = config.tieWordEmbeddings()
                 ? views.tiedLmHead(embedTokens)
                 : views.linear(List.of("lm_head"), new int[]{config.vocabSize()}, hidden, null);
-        QuantizeJobs.run(views.jobs, backend.threads(), progress);
+        QuantizeJobs.run(views.jobs, split.rest().threads(), progress);
         String format = views.int8 ? "int8" : embedTokens.dtype().name().toLowerCase(java.util.Locale.ROOT);
         return new Qwen2Weights(embedTokens, List.copyOf(layers), norm, lmHead, views.bytes, format);
     }
@@ -132,7 +140,7 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
      */
     private static final class Views {
         private final Checkpoint checkpoint;
-        private final Backend backend;
+        private Backend backend; // the backend of the layer being loaded
         private final CompressedTensors stored;
         private final Quantization quantize;
         private final List<QuantizeJobs.Job> jobs = new ArrayList<>();

@@ -22,18 +22,8 @@ final class Session implements AutoCloseable {
     /** Linear maps sum each row in one order whatever the rows beside it (batches; see Qwen2.newBatchSession). */
     final boolean batchInvariant;
 
-    // Activations in the backend's memory, row-major [rows][width]; sized for one block (or one row per
-    // sequence, if more).
-    final Buffer x;          // residual stream            [block][hidden]
-    final Buffer xb;         // normed input / projections [block][hidden]
-    final Buffer qkv;        // q | k | v per token        [block][qDim + 2·kvDim]
-    final Buffer attention;  // attention output           [block][qDim]
-    final Buffer gateUp;     // gate | up per token        [block][2·intermediate]
-    final Buffer mlp;        // silu(gate)·up              [block][intermediate]
-    // The last row of each sequence only: final norm and logits.
-    final Buffer last;       // [sequences][hidden]
-    final Buffer lastNormed; // [sequences][hidden]
-    final Buffer deviceLogits; // [sequences][vocab]
+    private final Activations[] byLayer; // the buffers of each layer's backend (one set, or two for a split)
+    private final float[] boundary;      // the residual stream crossing a layer split, on the host
     // On the host: what goes in and what comes out of a forward pass.
     final int[] tokens;       // token ids of the block
     final float[] logits;     // [sequences][vocab]
@@ -57,23 +47,70 @@ final class Session implements AutoCloseable {
         this.blockSize = Math.max(1, blockSize);
         this.sequences = Math.max(1, sequences);
         this.rows = Math.max(rows, Math.max(this.blockSize, this.sequences));
-        int qDim = c.numAttentionHeads() * c.headDim();
-        int kvDim = c.numKeyValueHeads() * c.headDim();
-        int b = this.rows;
-        Backend backend = model.backend();
-        this.x = backend.allocate(b * c.hiddenSize());
-        this.xb = backend.allocate(b * Math.max(c.hiddenSize(), qDim));
-        this.qkv = backend.allocate(b * (qDim + 2 * kvDim));
-        this.attention = backend.allocate(b * qDim);
-        this.gateUp = backend.allocate(b * 2 * c.intermediateSize());
-        this.mlp = backend.allocate(b * c.intermediateSize());
-        this.last = backend.allocate(this.sequences * c.hiddenSize());
-        this.lastNormed = backend.allocate(this.sequences * c.hiddenSize());
-        this.deviceLogits = backend.allocate(this.sequences * c.vocabSize());
-        this.tokens = new int[b];
+        LayerSplit split = model.split();
+        this.byLayer = new Activations[c.numHiddenLayers()];
+        Activations first = new Activations(split.of(0), c, this.rows, this.sequences);
+        Activations rest = split.isSplit() ? new Activations(split.rest(), c, this.rows, this.sequences) : first;
+        for (int l = 0; l < byLayer.length; l++) {
+            byLayer[l] = l < split.firstLayers() ? first : rest;
+        }
+        this.boundary = split.isSplit() ? new float[this.rows * c.hiddenSize()] : null;
+        this.tokens = new int[this.rows];
         this.logits = new float[this.sequences * c.vocabSize()];
         this.cache = cache;
         this.batchInvariant = batchInvariant;
+    }
+
+    /**
+     * Activations in one backend's memory, row-major [rows][width], sized for one block (or one row per sequence,
+     * if more).
+     */
+    static final class Activations {
+        final Backend backend;
+        final Buffer x;          // residual stream            [block][hidden]
+        final Buffer xb;         // normed input / projections [block][hidden]
+        final Buffer qkv;        // q | k | v per token        [block][qDim + 2·kvDim]
+        final Buffer attention;  // attention output           [block][qDim]
+        final Buffer gateUp;     // gate | up per token        [block][2·intermediate]
+        final Buffer mlp;        // silu(gate)·up              [block][intermediate]
+        // The last row of each sequence only: final norm and logits.
+        final Buffer last;       // [sequences][hidden]
+        final Buffer lastNormed; // [sequences][hidden]
+        final Buffer logits;     // [sequences][vocab]
+
+        Activations(Backend backend, Qwen2Config c, int rows, int sequences) {
+            int qDim = c.numAttentionHeads() * c.headDim();
+            int kvDim = c.numKeyValueHeads() * c.headDim();
+            this.backend = backend;
+            this.x = backend.allocate(rows * c.hiddenSize());
+            this.xb = backend.allocate(rows * Math.max(c.hiddenSize(), qDim));
+            this.qkv = backend.allocate(rows * (qDim + 2 * kvDim));
+            this.attention = backend.allocate(rows * qDim);
+            this.gateUp = backend.allocate(rows * 2 * c.intermediateSize());
+            this.mlp = backend.allocate(rows * c.intermediateSize());
+            this.last = backend.allocate(sequences * c.hiddenSize());
+            this.lastNormed = backend.allocate(sequences * c.hiddenSize());
+            this.logits = backend.allocate(sequences * c.vocabSize());
+        }
+    }
+
+    /** The buffers of layer {@code layer}'s backend. */
+    Activations activations(int layer) {
+        return byLayer[layer];
+    }
+
+    /**
+     * The buffers of layer {@code layer}'s backend, holding the residual stream of {@code rows} rows: at a layer
+     * split it crosses from {@code from}'s backend to the next through the host, the one copy a split costs.
+     */
+    Activations enter(int layer, Activations from, int rows) {
+        Activations to = byLayer[layer];
+        if (to != from) {
+            int floats = rows * model.config().hiddenSize();
+            from.backend.read(from.x, 0, boundary, 0, floats);
+            to.backend.write(boundary, 0, to.x, 0, floats);
+        }
+        return to;
     }
 
     /** Tokens a prefill block holds at most. */

@@ -50,7 +50,7 @@ class BatchInvarianceTest {
         int vocab = model.config().vocabSize();
         List<float[]> alone = new ArrayList<>();
         List<float[]> beside = new ArrayList<>();
-        try (KvPagePool pool = new KvPagePool(model.qwen2().backend(), LAYERS, KV_HEADS, HEAD_DIM, DType.F32, 12);
+        try (KvPagePool pool = new KvPagePool(model.qwen2().split(), LAYERS, KV_HEADS, HEAD_DIM, DType.F32, 12);
              Session one = model.qwen2().newBatchSession(1, prompt.length);
              Session three = model.qwen2().newBatchSession(3, prompt.length)) {
             KvCache a = pool.newCache(64);

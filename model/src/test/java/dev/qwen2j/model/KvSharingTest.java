@@ -66,7 +66,8 @@ class KvSharingTest {
 
     @Test
     void copyOnWriteLeavesTheSharedPageToTheOthers() {
-        try (KvPagePool pool = new KvPagePool(CpuBackend.scalar(1), 1, 1, 16, DType.F32, 4)) {
+        try (CpuBackend backend = CpuBackend.scalar(1);
+             KvPagePool pool = new KvPagePool(LayerSplit.of(backend, 1), 1, 1, 16, DType.F32, 4)) {
             KvCache parent = pool.newCache(64);
             parent.reserve(0, 40); // two pages, the second partial
             assertEquals(2, pool.allocator().inUse());
