@@ -1,5 +1,5 @@
-// qwen2j's CUDA kernels: the Qwen2 forward pass for one token (decode) on device-resident activations and a
-// device KV cache laid out [kv_head][position][head_dim]. Compiled to PTX for sm_90 (scripts/build-ptx.sh);
+// qwen2j's CUDA kernels: the Qwen2 forward pass on device-resident activations and a device KV cache in the CPU's
+// paged layout (see store_kv). Compiled to PTX for sm_90 (scripts/build-ptx.sh);
 // the PTX is committed beside the Java sources that load it. Launch geometry is documented per kernel and
 // mirrored by CudaLaunches on the Java side.
 #include <stdint.h>
@@ -133,61 +133,113 @@ extern "C" __global__ void matvec_int8(const int8_t* w, const float* scales, con
     if (lane == 0) y[row] = bias == nullptr ? sum : sum + bias[row];
 }
 
-// Keys and values of one token into the cache at `position`. Grid: kv_heads; block: head_dim (<= 1024).
-extern "C" __global__ void store_kv(const float* k, const float* v, float* k_cache, float* v_cache,
-                                    int head_dim, int capacity, int position) {
-    size_t dst = ((size_t) blockIdx.x * capacity + position) * head_dim + threadIdx.x;
-    k_cache[dst] = k[blockIdx.x * head_dim + threadIdx.x];
-    v_cache[dst] = v[blockIdx.x * head_dim + threadIdx.x];
+#define PAGE 32
+#define PAGE_SHIFT 5
+// Most head_dim / 32 accumulators a lane of the attention kernel holds: head_dim <= 256.
+#define MAX_DIMS_PER_LANE 8
+
+__device__ __forceinline__ uint16_t float_to_bf16(float f) {
+    uint32_t bits = __float_as_uint(f);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t) ((bits >> 16) | 0x40);
+    return (uint16_t) ((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
 }
 
-// One token's grouped-query attention over positions [first, last] of the cache. Grid: heads; block: 256
-// threads; dynamic shared memory (last - first + 1) floats of scores. Query head h reads KV head
-// h / (heads / kv_heads); scores are scale * q.k, softmax subtracts the max.
-extern "C" __global__ void attention_decode(const float* q, const float* k_cache, const float* v_cache, float* out,
-                                            int heads, int kv_heads, int head_dim, int capacity, int first,
-                                            int last, float scale) {
-    extern __shared__ float scores[];
-    int h = blockIdx.x;
+__device__ __forceinline__ float kv_load(const void* base, size_t index, int bf16) {
+    return bf16 ? bf16_to_float(((const uint16_t*) base)[index]) : ((const float*) base)[index];
+}
+
+__device__ __forceinline__ void kv_store(void* base, size_t index, float value, int bf16) {
+    if (bf16) ((uint16_t*) base)[index] = float_to_bf16(value);
+    else ((float*) base)[index] = value;
+}
+
+// Keys and values of `tokens` tokens into the paged cache (qwen2j's KvCacheLayer layout): page = pages[position /
+// PAGE], slot = position % PAGE; per page and KV head, keys transposed [head_dim][PAGE], values [PAGE][head_dim].
+// Token t's key of head h is src[k_offset + t*stride + h*head_dim + d], its value at v_offset likewise.
+// Grid: (tokens, kv_heads); block: head_dim threads (<= 1024), thread d one dimension.
+extern "C" __global__ void store_kv(const float* src, int k_offset, int v_offset, int stride, void* keys,
+                                    void* values, const int* pages, int kv_heads, int head_dim,
+                                    int start_position, int bf16) {
+    int t = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
+    int position = start_position + t;
+    size_t page = (size_t) pages[position >> PAGE_SHIFT];
+    int slot = position & (PAGE - 1);
+    size_t head = page * kv_heads + h;
+    size_t row = (size_t) t * stride + (size_t) h * head_dim + d;
+    kv_store(keys, (head * head_dim + d) * PAGE + slot, src[k_offset + row], bf16);
+    kv_store(values, (head * PAGE + slot) * head_dim + d, src[v_offset + row], bf16);
+}
+
+// Causal grouped-query attention of one query row over the paged cache, as CpuBackend.attention: query head h of
+// token t (q[q_offset + t*q_stride + h*head_dim ..], position start_position + t) attends to KV head
+// h / (heads / kv_heads) at positions [max(0, pos - window + 1), pos] (window <= 0: from 0), scaled by `scale`;
+// the result goes to out[out_offset + (t*heads + h)*head_dim ..].
+// Grid: (tokens, heads); block: ATTENTION_WARPS warps. Warp w takes pages w, w + warps, ...: lane = slot scores a
+// page (the transposed keys make each dimension's 32 slots one coalesced load), an online softmax per warp, lanes
+// own dimensions lane, lane + 32, ... of the value sum; the warps' states merge at the end.
+#define ATTENTION_WARPS 4
+extern "C" __global__ void attention(const float* q, int q_offset, int q_stride, const void* keys,
+                                     const void* values, const int* pages, float* out, int out_offset, int heads,
+                                     int kv_heads, int head_dim, int start_position, int window, float scale,
+                                     int bf16) {
+    __shared__ float query[256];
+    __shared__ float warp_m[ATTENTION_WARPS], warp_l[ATTENTION_WARPS];
+    __shared__ float warp_acc[ATTENTION_WARPS][256];
+    int t = blockIdx.x, h = blockIdx.y;
     int kv = h / (heads / kv_heads);
-    const float* qh = q + (size_t) h * head_dim;
-    const float* keys = k_cache + (size_t) kv * capacity * head_dim;
-    const float* values = v_cache + (size_t) kv * capacity * head_dim;
-    int n = last - first + 1;
-    int lane = threadIdx.x % WARP;
-    int warp = threadIdx.x / WARP;
-    int warps = blockDim.x / WARP;
-    for (int p = warp; p < n; p += warps) {           // a warp per position, lanes over the head dimension
-        const float* kp = keys + (size_t) (first + p) * head_dim;
-        float dot = 0.0f;
-        for (int d = lane; d < head_dim; d += WARP) dot += qh[d] * kp[d];
-        dot = warp_sum(dot);
-        if (lane == 0) scores[p] = dot * scale;
+    int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    int position = start_position + t;
+    int first = window > 0 ? max(0, position - window + 1) : 0;
+    const float* qh = q + q_offset + (size_t) t * q_stride + (size_t) h * head_dim;
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) query[d] = qh[d];
+    __syncthreads();
+
+    float m = -INFINITY, l = 0.0f;
+    float acc[MAX_DIMS_PER_LANE];
+    for (int j = 0; j < MAX_DIMS_PER_LANE; j++) acc[j] = 0.0f;
+    for (int p = (first >> PAGE_SHIFT) + warp; p <= (position >> PAGE_SHIFT); p += ATTENTION_WARPS) {
+        size_t head = (size_t) pages[p] * kv_heads + kv;
+        int slot_position = p * PAGE + lane;
+        float score = 0.0f;
+        for (int d = 0; d < head_dim; d++) score += query[d] * kv_load(keys, (head * head_dim + d) * PAGE + lane, bf16);
+        bool visible = slot_position >= first && slot_position <= position;
+        score = visible ? score * scale : -INFINITY;
+        float page_max = warp_max(score);
+        float m_new = fmaxf(m, page_max);          // finite: every page holds at least one visible slot
+        float correction = __expf(m - m_new);      // 0 on the first page (m = -inf)
+        float weight = visible ? __expf(score - m_new) : 0.0f;
+        l = l * correction + warp_sum(weight);
+        for (int j = 0; j < MAX_DIMS_PER_LANE; j++) acc[j] *= correction;
+        for (int s = 0; s < PAGE; s++) {
+            float w = __shfl_sync(0xffffffffu, weight, s);
+            if (w == 0.0f) continue;               // the same for every lane: no divergence
+            size_t row = (head * PAGE + s) * head_dim;
+            for (int j = 0; j < MAX_DIMS_PER_LANE; j++) {
+                int d = lane + j * WARP;
+                if (d < head_dim) acc[j] += w * kv_load(values, row + d, bf16);
+            }
+        }
+        m = m_new;
+    }
+    if (lane == 0) { warp_m[warp] = m; warp_l[warp] = l; }
+    for (int j = 0; j < MAX_DIMS_PER_LANE; j++) {
+        int d = lane + j * WARP;
+        if (d < head_dim) warp_acc[warp][d] = acc[j];
     }
     __syncthreads();
-    float max = -INFINITY;
-    for (int p = threadIdx.x; p < n; p += blockDim.x) max = fmaxf(max, scores[p]);
-    __shared__ float reduce[WARP];
-    max = warp_max(max);
-    if (lane == 0) reduce[warp] = max;
-    __syncthreads();
-    max = threadIdx.x < warps ? reduce[threadIdx.x] : -INFINITY;
-    if (warp == 0) max = warp_max(max);
-    if (threadIdx.x == 0) reduce[0] = max;
-    __syncthreads();
-    max = reduce[0];
-    __syncthreads();
-    float sum = 0.0f;
-    for (int p = threadIdx.x; p < n; p += blockDim.x) {
-        float e = __expf(scores[p] - max);
-        scores[p] = e;
-        sum += e;
+    float total_m = -INFINITY;
+    for (int w = 0; w < ATTENTION_WARPS; w++) total_m = fmaxf(total_m, warp_m[w]);
+    float total_l = 0.0f;
+    for (int w = 0; w < ATTENTION_WARPS; w++) {
+        if (warp_m[w] != -INFINITY) total_l += __expf(warp_m[w] - total_m) * warp_l[w];
     }
-    float inverse = 1.0f / block_sum(sum);
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) { // a thread per output dimension
-        float acc = 0.0f;
-        for (int p = 0; p < n; p++) acc += scores[p] * values[(size_t) (first + p) * head_dim + d];
-        out[(size_t) h * head_dim + d] = acc * inverse;
+    float* dst = out + out_offset + ((size_t) t * heads + h) * head_dim;
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float sum = 0.0f;
+        for (int w = 0; w < ATTENTION_WARPS; w++) {
+            if (warp_m[w] != -INFINITY) sum += __expf(warp_m[w] - total_m) * warp_acc[w][d];
+        }
+        dst[d] = sum / total_l;
     }
 }
 
@@ -217,4 +269,20 @@ extern "C" __global__ void argmax(const float* x, int n, int* result) {
         }
         *result = index;
     }
+}
+
+// Activations rounded to bf16 (nearest even) for cuBLAS's bf16 GEMM. Grid: ceil(n / 256); block: 256.
+extern "C" __global__ void to_bf16(const float* x, uint16_t* out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        uint32_t bits = __float_as_uint(x[i]);
+        out[i] = (bits & 0x7fffffffu) > 0x7f800000u ? (uint16_t) ((bits >> 16) | 0x40)
+                                                      : (uint16_t) ((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+    }
+}
+
+// y[t, r] += bias[r] for n = tokens * rows elements of row-major y. Grid: ceil(n / 256); block: 256.
+extern "C" __global__ void add_bias(float* y, const float* bias, int rows, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] += bias[i % rows];
 }

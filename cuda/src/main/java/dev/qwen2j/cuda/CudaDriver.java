@@ -90,6 +90,11 @@ public final class CudaDriver {
         }
     }
 
+    /** The downcall handle of {@code binding}, for a hot call made with {@code invokeExact}. */
+    MethodHandle handle(Binding binding) {
+        return handles.get(binding.exported());
+    }
+
     /** Throws a {@link CudaException} named by {@code cuGetErrorName} unless {@code result} is CUDA_SUCCESS. */
     void check(Binding binding, int result) {
         if (result != 0) {

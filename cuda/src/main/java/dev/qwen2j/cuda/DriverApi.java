@@ -38,6 +38,7 @@ public final class DriverApi {
     public static final Binding MEM_FREE = f("cuMemFree", "cuMemFree_v2", JAVA_LONG);
     public static final Binding MEMCPY_HTOD = f("cuMemcpyHtoD", "cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG);
     public static final Binding MEMCPY_DTOH = f("cuMemcpyDtoH", "cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
+    public static final Binding MEMCPY_DTOD = f("cuMemcpyDtoD", "cuMemcpyDtoD_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG);
     public static final Binding MEMCPY_HTOD_ASYNC = f("cuMemcpyHtoDAsync", "cuMemcpyHtoDAsync_v2", JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS);
     public static final Binding MEMCPY_DTOH_ASYNC = f("cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2", ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS);
     public static final Binding MEMSET_D32 = f("cuMemsetD32", "cuMemsetD32_v2", JAVA_LONG, JAVA_INT, JAVA_LONG);
@@ -53,7 +54,7 @@ public final class DriverApi {
     /** Every binding above, in declaration order. */
     public static final List<Binding> ALL = List.of(INIT, DRIVER_GET_VERSION, GET_ERROR_NAME, DEVICE_GET_COUNT, DEVICE_GET,
             DEVICE_GET_NAME, DEVICE_TOTAL_MEM, DEVICE_GET_ATTRIBUTE, PRIMARY_CTX_RETAIN, PRIMARY_CTX_RELEASE,
-            CTX_SET_CURRENT, CTX_SYNCHRONIZE, MEM_GET_INFO, MEM_ALLOC, MEM_FREE, MEMCPY_HTOD, MEMCPY_DTOH,
+            CTX_SET_CURRENT, CTX_SYNCHRONIZE, MEM_GET_INFO, MEM_ALLOC, MEM_FREE, MEMCPY_HTOD, MEMCPY_DTOH, MEMCPY_DTOD,
             MEMCPY_HTOD_ASYNC, MEMCPY_DTOH_ASYNC, MEMSET_D32, STREAM_CREATE, STREAM_SYNCHRONIZE, STREAM_DESTROY,
             MODULE_LOAD_DATA, MODULE_GET_FUNCTION, MODULE_UNLOAD, LAUNCH_KERNEL);
 }

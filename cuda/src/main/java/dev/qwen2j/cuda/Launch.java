@@ -27,9 +27,23 @@ public record Launch(int gridX, int gridY, int blockX, int sharedBytes) {
         return new Launch((rows + MATVEC_ROWS_PER_BLOCK - 1) / MATVEC_ROWS_PER_BLOCK, 1, MATVEC_ROWS_PER_BLOCK * WARP, 0);
     }
 
-    /** {@code attention_decode}: a block per query head, the scores of {@code positions} in shared memory. */
-    public static Launch attentionDecode(int heads, int positions) {
-        return new Launch(heads, 1, 256, positions * Float.BYTES);
+    /** {@code store_kv}: a block per (token, KV head), a thread per dimension. */
+    public static Launch storeKv(int tokens, int kvHeads, int headDim) {
+        return new Launch(tokens, kvHeads, headDim, 0);
+    }
+
+    /** Warps of an {@code attention} block (ATTENTION_WARPS in the kernel). */
+    static final int ATTENTION_WARPS = 4;
+    /** The largest head the {@code attention} kernel holds (its shared query and accumulators). */
+    static final int MAX_HEAD_DIM = 256;
+
+    /** {@code attention}: a block per (token, query head), {@link #ATTENTION_WARPS} warps taking pages in turn. */
+    public static Launch attention(int tokens, int heads, int headDim) {
+        if (headDim > MAX_HEAD_DIM || headDim % 2 != 0) {
+            throw new IllegalArgumentException("the CUDA attention kernel takes an even head_dim up to "
+                    + MAX_HEAD_DIM + ", not " + headDim);
+        }
+        return new Launch(tokens, heads, ATTENTION_WARPS * WARP, 0);
     }
 
     /** {@code argmax}: one block of 1024. */
@@ -39,5 +53,5 @@ public record Launch(int gridX, int gridY, int blockX, int sharedBytes) {
 
     /** The kernels {@code qwen2j.ptx} must define. */
     public static final java.util.List<String> KERNELS = java.util.List.of("rms_norm", "rope", "swiglu", "add",
-            "embed_bf16", "matvec_bf16", "matvec_int8", "store_kv", "attention_decode", "argmax");
+            "embed_bf16", "matvec_bf16", "matvec_int8", "store_kv", "attention", "argmax", "to_bf16", "add_bias");
 }

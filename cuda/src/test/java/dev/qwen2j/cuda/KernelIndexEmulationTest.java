@@ -118,36 +118,6 @@ class KernelIndexEmulationTest {
     }
 
     @Test
-    void attentionWarpsCoverEveryPositionAndThreadsEveryDimension() {
-        for (int[] shape : new int[][]{{1, 64}, {7, 64}, {9, 128}, {300, 80}, {4097, 64}}) {
-            int positions = shape[0], headDim = shape[1];
-            Launch l = Launch.attentionDecode(14, positions);
-            assertEquals(positions * 4, l.sharedBytes());
-            int warps = l.blockX() / Launch.WARP;
-            int[] positionHits = new int[positions];
-            int[] dimensionHits = new int[headDim];
-            for (int thread = 0; thread < l.blockX(); thread++) {
-                int lane = thread % Launch.WARP;
-                int warp = thread / Launch.WARP;
-                if (lane == 0) {
-                    for (int p = warp; p < positions; p += warps) {
-                        positionHits[p]++;
-                    }
-                }
-                for (int d = thread; d < headDim; d += l.blockX()) {
-                    dimensionHits[d]++;
-                }
-            }
-            for (int h : positionHits) {
-                assertEquals(1, h, positions + " positions");
-            }
-            for (int h : dimensionHits) {
-                assertEquals(1, h, "head_dim " + headDim);
-            }
-        }
-    }
-
-    @Test
     void argmaxTakesTheFirstOfTies() {
         int n = 151_936;
         float[] x = floats(n);

@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Scalar conversions between the stored element types and F32. */
-final class Numbers {
+public final class Numbers {
 
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -20,7 +20,7 @@ final class Numbers {
     }
 
     /** Rounds to the nearest bf16, ties to even, as torch does; NaN stays a (quiet) NaN. */
-    static short floatToBf16(float value) {
+    public static short floatToBf16(float value) {
         int bits = Float.floatToRawIntBits(value);
         if ((bits & 0x7FFF_FFFF) > 0x7F80_0000) {
             return (short) ((bits >>> 16) | 0x0040);

@@ -33,4 +33,14 @@ public record Tensor(String name, MemorySegment data, DType dtype, int rows, int
         }
         return new Tensor(name, data.asSlice(from * rowBytes(), count * rowBytes()), dtype, count, cols);
     }
+
+    /** Element {@code index} (row-major) as F32, for F32, F16 and BF16 tensors. */
+    public float get(long index) {
+        return Numbers.read(data, dtype, index);
+    }
+
+    /** Every element as F32, row-major: a copy, for small tensors such as norms and biases. */
+    public float[] toFloats() {
+        return Numbers.toFloats(this);
+    }
 }
