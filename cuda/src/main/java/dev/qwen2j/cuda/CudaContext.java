@@ -35,6 +35,9 @@ final class CudaContext implements AutoCloseable {
     private final ThreadLocal<LaunchArgs> args = ThreadLocal.withInitial(LaunchArgs::new);
     private final String name;
     private final MethodHandle launch;
+    private final MethodHandle hostToDevice;   // per-token copies: exact calls, no boxing
+    private final MethodHandle deviceToHost;
+    private final MethodHandle deviceToDevice;
     private volatile boolean closed;
 
     private CudaContext(CudaDriver driver, int index) {
@@ -66,6 +69,9 @@ final class CudaContext implements AutoCloseable {
             }
         }
         this.launch = driver.handle(DriverApi.LAUNCH_KERNEL);
+        this.hostToDevice = driver.handle(DriverApi.MEMCPY_HTOD);
+        this.deviceToHost = driver.handle(DriverApi.MEMCPY_DTOH);
+        this.deviceToDevice = driver.handle(DriverApi.MEMCPY_DTOD);
     }
 
     /** Opens device {@code index}, or says why it cannot ({@link CudaUnavailableException}). */
@@ -129,21 +135,61 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
-    /** Host native memory to the device. */
+    /** Host memory to the device; a heap segment goes through native memory, which the driver needs. */
     void upload(MemorySegment host, long device, long bytes) {
         makeCurrent();
-        driver.check(DriverApi.MEMCPY_HTOD, driver.call(DriverApi.MEMCPY_HTOD, device, host, bytes));
+        if (!host.isNative()) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment copy = arena.allocate(bytes, 64);
+                MemorySegment.copy(host, 0, copy, 0, bytes);
+                hostToDevice(copy, device, bytes);
+            }
+            return;
+        }
+        hostToDevice(host, device, bytes);
+    }
+
+    private void hostToDevice(MemorySegment host, long device, long bytes) {
+        int result;
+        try {
+            result = (int) hostToDevice.invokeExact(device, host, bytes);
+        } catch (Throwable e) {
+            throw rethrow(DriverApi.MEMCPY_HTOD, e);
+        }
+        driver.check(DriverApi.MEMCPY_HTOD, result);
+    }
+
+    private static RuntimeException rethrow(Binding binding, Throwable e) {
+        if (e instanceof RuntimeException r) {
+            return r;
+        }
+        if (e instanceof Error error) {
+            throw error;
+        }
+        return new IllegalStateException(binding.exported(), e);
     }
 
     /** Device memory to host native memory, after every kernel issued before it. */
     void download(long device, MemorySegment host, long bytes) {
         makeCurrent();
-        driver.check(DriverApi.MEMCPY_DTOH, driver.call(DriverApi.MEMCPY_DTOH, host, device, bytes));
+        int result;
+        try {
+            result = (int) deviceToHost.invokeExact(host, device, bytes);
+        } catch (Throwable e) {
+            throw rethrow(DriverApi.MEMCPY_DTOH, e);
+        }
+        driver.check(DriverApi.MEMCPY_DTOH, result);
     }
 
     void copy(long from, long to, long bytes) {
         makeCurrent();
-        driver.check(DriverApi.MEMCPY_DTOD, driver.call(DriverApi.MEMCPY_DTOD, to, from, bytes));
+        int result;
+        try {
+            result = (int) deviceToDevice.invokeExact(to, from, bytes);
+        } catch (Throwable e) {
+            throw rethrow(DriverApi.MEMCPY_DTOD, e);
+        }
+        driver.check(DriverApi.MEMCPY_DTOD, result);
     }
 
     /** This thread's argument block for the next {@link #launch}; fill it in the kernel's parameter order. */
@@ -162,10 +208,8 @@ final class CudaContext implements AutoCloseable {
         try {
             result = (int) launch.invokeExact(f, geometry.gridX(), geometry.gridY(), 1, geometry.blockX(), 1, 1,
                     geometry.sharedBytes(), MemorySegment.NULL, a.pointers, MemorySegment.NULL);
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable e) {
-            throw new IllegalStateException("cuLaunchKernel", e);
+            throw rethrow(DriverApi.LAUNCH_KERNEL, e);
         }
         driver.check(DriverApi.LAUNCH_KERNEL, result);
     }

@@ -36,18 +36,6 @@ class CudaAvailabilityTest {
     }
 
     @Test
-    void deviceSpecs() {
-        assertEquals(new DeviceSpec(DeviceSpec.Kind.CPU, 0), DeviceSpec.parse("cpu"));
-        assertEquals(new DeviceSpec(DeviceSpec.Kind.CUDA, 0), DeviceSpec.parse("cuda"));
-        assertEquals(new DeviceSpec(DeviceSpec.Kind.CUDA, 3), DeviceSpec.parse("CUDA:3"));
-        assertEquals(new DeviceSpec(DeviceSpec.Kind.AUTO, 0), DeviceSpec.parse("auto"));
-        for (String bad : new String[]{"gpu", "cuda:", "cuda:-1", "cuda:x", "", "cuda:1:2"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceSpec.parse(bad));
-            assertTrue(e.getMessage().startsWith("--device must be"), e.getMessage());
-        }
-    }
-
-    @Test
     void driverVersionsReadAsCudaVersions() {
         assertEquals("13.0", CudaDriver.versionText(13000));
         assertEquals("12.4", CudaDriver.versionText(12040));

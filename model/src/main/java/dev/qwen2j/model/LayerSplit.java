@@ -7,9 +7,10 @@ import java.util.List;
 
 /**
  * Which backend computes each decoder layer: the first {@code firstLayers} on {@code first} (a GPU), the rest on
- * {@code rest} (the CPU), like llama.cpp's {@code -ngl}. The embedding lookup runs where layer 0 does, the final
- * norm and lm_head where the last layer does; the hidden state crosses once, at the boundary. A model on one
- * backend is {@link #of(Backend)}.
+ * {@code rest} (the CPU), like llama.cpp's {@code -ngl}. The vocabulary stays with the rest: the embedding lookup,
+ * the final norm and the lm_head run there, so a split spends the device's memory on layers alone. The hidden state
+ * crosses at the boundary (and the looked-up embeddings on the way in). A model on one backend is
+ * {@link #of(Backend, int)}.
  */
 record LayerSplit(Backend first, int firstLayers, Backend rest, int layers) {
 
@@ -33,9 +34,9 @@ record LayerSplit(Backend first, int firstLayers, Backend rest, int layers) {
         return layer < firstLayers ? first : rest;
     }
 
-    /** The backend of the embedding lookup (layer 0's). */
+    /** The backend of the embedding lookup: the rest's in a split, else the one backend. */
     Backend embedding() {
-        return of(0);
+        return isSplit() ? rest : of(0);
     }
 
     /** The backend of the final norm and lm_head (the last layer's). */

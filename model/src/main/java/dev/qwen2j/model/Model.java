@@ -8,10 +8,15 @@ import dev.qwen2j.core.safetensors.Checkpoint;
 import dev.qwen2j.core.sampling.Sampler;
 import dev.qwen2j.core.tokenizer.Tokenizer;
 import dev.qwen2j.quant.CompressedTensors;
+import dev.qwen2j.quant.Quantization;
 import dev.qwen2j.quant.QuantizationProgress;
 import dev.qwen2j.tensor.Backend;
+import dev.qwen2j.tensor.BackendProvider;
 import dev.qwen2j.tensor.CpuBackend;
 import dev.qwen2j.tensor.KvCacheLayer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -24,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Function;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -62,6 +66,8 @@ public final class Model implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final Checkpoint checkpoint;
+    private static final Logger LOG = LoggerFactory.getLogger(Model.class);
+
     private final LayerSplit split;
     private final Qwen2 qwen2;
     private final ModelOptions options;
@@ -113,16 +119,60 @@ public final class Model implements AutoCloseable {
      *                     field or tensor
      */
     public static Model load(Path folder, ModelOptions options, QuantizationProgress progress) throws IOException {
-        return load(folder, options, progress, config -> LayerSplit.of(
-                CpuBackend.create(options.threads(), options.vectorBits()), config.numHiddenLayers()));
+        return load(folder, options, progress, (config, int8GroupSize) -> place(config, options, int8GroupSize));
+    }
+
+    /** Chooses each layer's backend for the model: see {@link LayerSplit}. */
+    interface Placement {
+        /** @param int8GroupSize the int8 weights' group size, 0 for float weights */
+        LayerSplit place(Qwen2Config config, int int8GroupSize);
+    }
+
+    /**
+     * The backends {@code options} ask for: the CPU; or a CUDA device (through the {@code qwen2j-cuda} module's
+     * {@link BackendProvider}) for all layers or the first {@code gpuLayers}, the rest on the CPU; or, for
+     * {@code auto}, CUDA when it opens and else the CPU, saying why in one line.
+     */
+    private static LayerSplit place(Qwen2Config config, ModelOptions options, int int8GroupSize) {
+        int layers = config.numHiddenLayers();
+        Device device = options.device();
+        if (device.kind() == Device.Kind.CPU) {
+            return LayerSplit.of(CpuBackend.create(options.threads(), options.vectorBits()), layers);
+        }
+        int gpuLayers = options.gpuLayers() < 0 ? layers : options.gpuLayers();
+        if (gpuLayers > layers) {
+            throw new IllegalArgumentException("gpuLayers " + gpuLayers + ": the model has " + layers + " layers");
+        }
+        Backend gpu;
+        try {
+            BackendProvider provider = BackendProvider.find("cuda").orElseThrow(() -> new IllegalStateException(
+                    "device " + device + " needs the qwen2j-cuda module on the class path"));
+            gpu = provider.open(new BackendProvider.Request(device.index(), config, gpuLayers,
+                    options.contextLengthFor(config.maxPositionEmbeddings()), options.kvCacheType(), int8GroupSize));
+        } catch (RuntimeException e) {
+            if (device.kind() != Device.Kind.AUTO) {
+                throw e;
+            }
+            LOG.warn("device auto: no CUDA ({}); running on the CPU", e.getMessage());
+            return LayerSplit.of(CpuBackend.create(options.threads(), options.vectorBits()), layers);
+        }
+        if (gpuLayers == layers) {
+            return LayerSplit.of(gpu, layers);
+        }
+        try {
+            return new LayerSplit(gpu, gpuLayers, CpuBackend.create(options.threads(), options.vectorBits()), layers);
+        } catch (RuntimeException | Error e) {
+            gpu.close();
+            throw e;
+        }
     }
 
     /**
      * As {@link #load(Path, ModelOptions, QuantizationProgress)} on the backends {@code placement} makes for the
      * config; the model owns and closes them (also when loading fails).
      */
-    static Model load(Path folder, ModelOptions options, QuantizationProgress progress,
-                      Function<Qwen2Config, LayerSplit> placement) throws IOException {
+    static Model load(Path folder, ModelOptions options, QuantizationProgress progress, Placement placement)
+            throws IOException {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(progress, "progress");
@@ -138,7 +188,7 @@ public final class Model implements AutoCloseable {
     }
 
     private static Model loadUninterrupted(Path folder, ModelOptions options, QuantizationProgress progress,
-                                           Function<Qwen2Config, LayerSplit> placement) throws IOException {
+                                           Placement placement) throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new IOException(folder + ": " + (Files.exists(folder) ? "not a folder" : "no such folder")
                     + " (expected a Hugging Face model folder with config.json and *.safetensors)");
@@ -158,8 +208,8 @@ public final class Model implements AutoCloseable {
             GenerationDefaults generationDefaults = GenerationDefaults.load(folder);
             ChatTemplate chatTemplate = ChatTemplate.load(folder);
             checkpoint = Checkpoint.open(folder);
-            split = placement.apply(config);
             CompressedTensors stored = CompressedTensors.read(folder).orElse(null);
+            split = placement.place(config, int8GroupSize(config, stored, options.quantize()));
             Qwen2Weights weights = Qwen2Weights.load(checkpoint, config, split, stored, options.quantize(), progress);
             Tokenizer tokenizer = await(tokenizerLoad);
             return new Model(folder, config, generationDefaults, tokenizer, chatTemplate, checkpoint,
@@ -174,6 +224,13 @@ public final class Model implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The group size the int8 weights will have (the hidden size for per-channel scales), or 0 for float ones. */
+    private static int int8GroupSize(Qwen2Config config, CompressedTensors stored, Quantization quantize) {
+        int group = quantize != null ? quantize.groupSize()
+                : stored != null && !stored.groups().isEmpty() ? stored.groups().getFirst().groupSize() : -1;
+        return group < 0 ? 0 : group == 0 ? config.hiddenSize() : group;
     }
 
     /** A context whose KV cache cannot fit fails here, not as an OutOfMemoryError at the first generation. */

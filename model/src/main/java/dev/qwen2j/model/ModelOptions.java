@@ -19,8 +19,12 @@ import dev.qwen2j.tensor.VectorBits;
  *                      {@code -Dqwen2j.vector.bits} forces, else the platform's preferred width
  * @param quantize      quantize the float linear maps to int8 while loading (e.g. {@link Quantization#INT8}); null
  *                      keeps the folder's own formats (a compressed-tensors int8 folder is int8 either way)
+ * @param device        where the layers run: {@link Device#CPU} (the default), a CUDA device, or {@link Device#AUTO}
+ * @param gpuLayers     on a CUDA device, how many of the first layers it runs (the rest run on the CPU, llama.cpp's
+ *                      {@code -ngl}); {@code -1} (the default) = all
  */
-public record ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits, Quantization quantize) {
+public record ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits, Quantization quantize,
+                           Device device, int gpuLayers) {
 
     /** The default cap on the context length when none is chosen. */
     public static final int DEFAULT_MAX_CONTEXT = 32768;
@@ -38,6 +42,20 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
             throw new IllegalArgumentException("kvCacheType must be F32, BF16 or I8, got " + kvCacheType);
         }
         VectorBits.check(vectorBits, "vectorBits");
+        if (device == null) {
+            throw new IllegalArgumentException("device must be cpu, cuda, cuda:N or auto, got null");
+        }
+        if (gpuLayers < -1) {
+            throw new IllegalArgumentException("gpuLayers must be >= 0, or -1 for all, got " + gpuLayers);
+        }
+        if (gpuLayers >= 0 && device.kind() == Device.Kind.CPU) {
+            throw new IllegalArgumentException("gpuLayers " + gpuLayers + " needs a cuda (or auto) device, not cpu");
+        }
+    }
+
+    /** The options of the first releases: on the CPU. */
+    public ModelOptions(int threads, int contextLength, DType kvCacheType, int vectorBits, Quantization quantize) {
+        this(threads, contextLength, kvCacheType, vectorBits, quantize, Device.CPU, -1);
     }
 
     /**
@@ -73,6 +91,8 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
         private DType kvCacheType = DType.F32;
         private int vectorBits = VectorBits.DEFAULT;
         private Quantization quantize;
+        private Device device = Device.CPU;
+        private int gpuLayers = -1;
 
         private Builder() {
         }
@@ -107,8 +127,25 @@ public record ModelOptions(int threads, int contextLength, DType kvCacheType, in
             return this;
         }
 
+        /** {@link Device#CPU} (the default), {@code cuda}, {@code cuda:N} or {@link Device#AUTO}. */
+        public Builder device(Device device) {
+            this.device = device;
+            return this;
+        }
+
+        /** As {@link #device(Device)}, parsed from {@code cpu}, {@code cuda}, {@code cuda:N} or {@code auto}. */
+        public Builder device(String device) {
+            return device(Device.parse(device));
+        }
+
+        /** The first layers to run on the CUDA device, the rest on the CPU; {@code -1} (the default) = all. */
+        public Builder gpuLayers(int gpuLayers) {
+            this.gpuLayers = gpuLayers;
+            return this;
+        }
+
         public ModelOptions build() {
-            return new ModelOptions(threads, contextLength, kvCacheType, vectorBits, quantize);
+            return new ModelOptions(threads, contextLength, kvCacheType, vectorBits, quantize, device, gpuLayers);
         }
     }
 }

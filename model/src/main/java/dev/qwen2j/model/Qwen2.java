@@ -106,7 +106,7 @@ final class Qwen2 {
             batch.ropes[r] = ropeFor(batch.ropeLengths[r]);
         }
 
-        Session.Activations a = s.activations(0);
+        Session.Activations a = s.embedding();
         a.backend.embed(weights.embedTokens(), s.tokens, n, a.x);
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             a = s.enter(l, a, n);

@@ -94,9 +94,9 @@ final class Session implements AutoCloseable {
         }
     }
 
-    /** The buffers of layer {@code layer}'s backend. */
-    Activations activations(int layer) {
-        return byLayer[layer];
+    /** The buffers of the embedding lookup's backend: the last layer's (see {@link LayerSplit#embedding()}). */
+    Activations embedding() {
+        return byLayer[byLayer.length - 1];
     }
 
     /**

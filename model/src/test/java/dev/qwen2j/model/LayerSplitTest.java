@@ -37,7 +37,7 @@ class LayerSplitTest {
     }
 
     private static Model split(int firstLayers) throws Exception {
-        return Model.load(folder, OPTIONS, QuantizationProgress.NONE, config -> new LayerSplit(
+        return Model.load(folder, OPTIONS, QuantizationProgress.NONE, (config, group) -> new LayerSplit(
                 CpuBackend.create(1, 256), firstLayers, CpuBackend.create(1, 256), config.numHiddenLayers()));
     }
 

@@ -1,0 +1,41 @@
+package dev.qwen2j.cuda;
+
+import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.Backend;
+import dev.qwen2j.tensor.BackendProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code --device cuda[:N]}: opens the device, then plans the model onto its free memory before anything is
+ * uploaded, logging the plan; a plan that does not fit is an error saying what would.
+ */
+public final class CudaBackendProvider implements BackendProvider {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CudaBackendProvider.class);
+
+    @Override
+    public String kind() {
+        return "cuda";
+    }
+
+    @Override
+    public Backend open(Request request) {
+        if (request.kvCacheType() != DType.F32 && request.kvCacheType() != DType.BF16) {
+            throw new IllegalArgumentException("kv cache " + request.kvCacheType()
+                    + ": the CUDA backend keeps an F32 or BF16 KV cache");
+        }
+        CudaBackend backend = CudaBackend.open(request.index());
+        try {
+            MemoryPlanner.WeightFormat format = request.int8GroupSize() > 0
+                    ? MemoryPlanner.WeightFormat.int8(request.int8GroupSize()) : MemoryPlanner.WeightFormat.BF16;
+            MemoryPlan plan = MemoryPlanner.require(request.config(), format, request.deviceLayers(),
+                    request.contextLength(), request.kvCacheType().byteSize(), backend.freeBytes());
+            LOG.info("{}: {}", backend.name(), plan.describe());
+            return backend;
+        } catch (RuntimeException | Error e) {
+            backend.close();
+            throw e;
+        }
+    }
+}
