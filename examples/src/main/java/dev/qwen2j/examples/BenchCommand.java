@@ -103,6 +103,7 @@ final class BenchCommand implements Callable<Integer> {
         long weightBytes;
         try (Model model = source.load((int) positions, err)) {
             line.put("backend", model.backendName());
+            line.put("device", source.device.toLowerCase(Locale.ROOT));
             line.put("weights", model.weightsFormat());
             line.put("kv_cache", source.kvCache.toLowerCase(Locale.ROOT));
             line.put("load_ms", source.loadMillis);

@@ -1,6 +1,7 @@
 package dev.qwen2j.examples;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.model.Device;
 import dev.qwen2j.model.Model;
 import dev.qwen2j.model.ModelOptions;
 import dev.qwen2j.quant.Quantization;
@@ -10,7 +11,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** The {@code --model}, {@code --threads} and {@code --kv-cache} options of the commands that run a model, and the loading. */
+/**
+ * The {@code --model}, {@code --threads}, {@code --kv-cache}, {@code --quantize}, {@code --device} and
+ * {@code --gpu-layers} options of the commands that run a model, and the loading.
+ */
 final class ModelSource {
 
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|demo",
@@ -31,6 +35,15 @@ final class ModelSource {
             description = "Quantize the float weights while loading: int8 (groups of 32, lm_head included).")
     String quantize;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda|cuda:N|auto",
+            description = "Where the layers run: cpu (the default), a CUDA device, or auto (CUDA when one opens, "
+                    + "else the CPU).")
+    String device;
+
+    @Option(names = "--gpu-layers", defaultValue = "-1", paramLabel = "N",
+            description = "With a CUDA device: run its first N layers there and the rest on the CPU (default: all).")
+    int gpuLayers;
+
     /** What loading took, in milliseconds, for statistics. */
     long loadMillis;
 
@@ -46,12 +59,28 @@ final class ModelSource {
         try (var indicator = quantization == null ? LoadingIndicator.start("loading " + model, err) : null;
              var bar = new QuantizeProgressBar("int8")) {
             folder = ModelPaths.resolve(model);
-            ModelOptions options = ModelOptions.builder().threads(threads).contextLength(contextLength)
-                    .kvCacheType(kvCacheType()).quantize(quantization).build();
+            ModelOptions options = deviceOptions(ModelOptions.builder().threads(threads).contextLength(contextLength)
+                    .kvCacheType(kvCacheType()).quantize(quantization)).build();
             Model loaded = Model.load(folder, options, bar);
             loadMillis = (System.nanoTime() - start) / 1_000_000;
             return loaded;
         }
+    }
+
+    /** {@code --device} and {@code --gpu-layers} on {@code options}, each error naming its flag. */
+    private ModelOptions.Builder deviceOptions(ModelOptions.Builder options) {
+        try {
+            options.device(Device.parse(device));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--device: " + e.getMessage(), e);
+        }
+        if (gpuLayers < -1) {
+            throw new IllegalArgumentException("--gpu-layers must be >= 0 (or -1 for all), got " + gpuLayers);
+        }
+        if (gpuLayers >= 0 && Device.parse(device).kind() == Device.Kind.CPU) {
+            throw new IllegalArgumentException("--gpu-layers " + gpuLayers + " needs --device cuda, cuda:N or auto");
+        }
+        return options.gpuLayers(gpuLayers);
     }
 
     /** {@code --kv-cache} as a cache element type. */
