@@ -23,7 +23,7 @@ final class SynthCommand implements Callable<Integer> {
 
     /** The shapes {@code --shape} knows. */
     enum Shape {
-        QWEN25_05B("qwen2.5-0.5b"), TINY("tiny");
+        QWEN25_05B("qwen2.5-0.5b"), QWEN25_7B("qwen2.5-7b"), TINY("tiny");
 
         final String id;
 
@@ -32,7 +32,11 @@ final class SynthCommand implements Callable<Integer> {
         }
 
         RandomQwen2Checkpoint.Builder builder() {
-            return this == QWEN25_05B ? RandomQwen2Checkpoint.qwen25_05b() : RandomQwen2Checkpoint.builder();
+            return switch (this) {
+                case QWEN25_05B -> RandomQwen2Checkpoint.qwen25_05b();
+                case QWEN25_7B -> RandomQwen2Checkpoint.qwen25_7b();
+                case TINY -> RandomQwen2Checkpoint.builder();
+            };
         }
 
         static Shape parse(String id) {
@@ -41,12 +45,13 @@ final class SynthCommand implements Callable<Integer> {
                     return s;
                 }
             }
-            throw new picocli.CommandLine.TypeConversionException("unknown shape '" + id + "' (known: qwen2.5-0.5b, tiny)");
+            throw new picocli.CommandLine.TypeConversionException("unknown shape '" + id + "' (known: qwen2.5-0.5b, qwen2.5-7b, tiny)");
         }
     }
 
     @Option(names = "--shape", required = true, converter = ShapeConverter.class,
-            description = "qwen2.5-0.5b (896 hidden, 24 layers, ~1 GB in BF16) or tiny (64 hidden, 2 layers).")
+            description = "qwen2.5-0.5b (896 hidden, 24 layers, ~1 GB in BF16), qwen2.5-7b (3584 hidden, 28 layers, "
+                    + "~15 GB) or tiny (64 hidden, 2 layers).")
     Shape shape;
 
     @Option(names = "--out", required = true, description = "Folder to create (must not exist, or be empty).")

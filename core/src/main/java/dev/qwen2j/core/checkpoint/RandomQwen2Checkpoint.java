@@ -59,6 +59,13 @@ public final class RandomQwen2Checkpoint {
                 .maxPositionEmbeddings(32768);
     }
 
+    /** Qwen2.5-7B's shape (also R1-Distill-Qwen-7B's): ~15 GB in BF16, untied. */
+    public static Builder qwen25_7b() {
+        return new Builder().hiddenSize(3584).intermediateSize(18944).layers(28).heads(28).kvHeads(4)
+                .vocabSize(152064).dtype(DType.BF16).tiedEmbeddings(false).ropeTheta(1_000_000.0)
+                .maxPositionEmbeddings(32768);
+    }
+
     /** Settings of the checkpoint to write; every setter returns this builder. */
     public static final class Builder {
         private int hiddenSize = 64;
