@@ -70,9 +70,14 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- buffers
 
     /** Device F32 memory. */
-    record DeviceBuffer(long pointer, int length) implements Buffer {
+    record DeviceBuffer(long pointer, int length, CudaContext owner) implements Buffer {
         long at(int floatOffset) {
             return pointer + 4L * floatOffset;
+        }
+
+        @Override
+        public void close() {
+            owner.free(pointer);
         }
     }
 
@@ -85,7 +90,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Buffer allocate(int floats) {
-        return new DeviceBuffer(cuda.allocate(4L * floats), floats);
+        return new DeviceBuffer(cuda.allocate(4L * floats), floats, cuda);
     }
 
     @Override
@@ -381,17 +386,19 @@ public final class CudaBackend implements Backend {
             return;
         }
         check(device(x), offset, (long) (tokens - 1) * stride + (long) heads * rope.headDim());
-        long invFreq = ropeTables.computeIfAbsent(rope, r -> uploadFloats(r.invFreq()));
-        cuda.launch("rope", Launch.rope(tokens, heads, rope.headDim()), cuda.args().pointer(device(x).pointer())
-                .pointer(invFreq).i32(offset).i32(stride).i32(rope.headDim()).i32(startPosition)
-                .f32(rope.attentionScaling()));
-        if (ropeTables.size() > 64) { // dynamic NTK makes a table per length: keep the newest few
-            ropeTables.forEach((table, pointer) -> {
-                if (table != rope) {
-                    ropeTables.remove(table);
-                    cuda.free(pointer);
-                }
-            });
+        synchronized (ropeTables) { // no table is freed between its lookup and its launch
+            long invFreq = ropeTables.computeIfAbsent(rope, r -> uploadFloats(r.invFreq()));
+            cuda.launch("rope", Launch.rope(tokens, heads, rope.headDim()), cuda.args().pointer(device(x).pointer())
+                    .pointer(invFreq).i32(offset).i32(stride).i32(rope.headDim()).i32(startPosition)
+                    .f32(rope.attentionScaling()));
+            if (ropeTables.size() > 64) { // dynamic NTK makes a table per length: keep this one only
+                ropeTables.forEach((table, pointer) -> {
+                    if (table != rope) {
+                        ropeTables.remove(table);
+                        cuda.free(pointer); // cuMemFree waits for the kernels issued before it
+                    }
+                });
+            }
         }
     }
 

@@ -25,6 +25,11 @@ public final class CudaBackendProvider implements BackendProvider {
             throw new IllegalArgumentException("kv cache " + request.kvCacheType()
                     + ": the CUDA backend keeps an F32 or BF16 KV cache");
         }
+        int headDim = request.config().headDim();
+        if (headDim > Launch.MAX_HEAD_DIM || headDim % 2 != 0) {
+            throw new IllegalArgumentException("head_dim " + headDim + ": the CUDA attention kernel takes an even "
+                    + "head_dim up to " + Launch.MAX_HEAD_DIM);
+        }
         CudaBackend backend = CudaBackend.open(request.index());
         try {
             MemoryPlanner.WeightFormat format = request.int8GroupSize() > 0

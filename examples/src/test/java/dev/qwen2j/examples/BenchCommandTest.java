@@ -29,12 +29,13 @@ class BenchCommandTest {
         JsonNode json = new ObjectMapper().readTree(lines.getFirst());
         List<String> keys = new ArrayList<>();
         json.fieldNames().forEachRemaining(keys::add);
-        assertEquals(List.of("backend", "weights", "kv_cache", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
+        assertEquals(List.of("backend", "device", "weights", "kv_cache", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
                 "read_bandwidth_gb_s", "decode_roofline_pct"), keys);
         assertTrue(json.get("backend").asText().matches("cpu-(vector(128|256|512)|scalar)"), json.toString());
         assertEquals("bf16", json.get("weights").asText());
+        assertEquals("cpu", json.get("device").asText());
         assertEquals("f32", json.get("kv_cache").asText());
-        for (String key : keys.subList(3, keys.size())) {
+        for (String key : keys.subList(4, keys.size())) { // the numbers, after backend, device, weights, kv_cache
             assertTrue(json.get(key).isNumber() && json.get(key).asDouble() >= 0, key + " = " + json.get(key));
         }
         assertTrue(json.get("decode_tok_s").asDouble() > 0 && json.get("read_bandwidth_gb_s").asDouble() > 0);

@@ -92,6 +92,13 @@ final class Session implements AutoCloseable {
             this.lastNormed = backend.allocate(sequences * c.hiddenSize());
             this.logits = backend.allocate(sequences * c.vocabSize());
         }
+
+        /** Frees the buffers (device memory; nothing on the CPU). */
+        void close() {
+            for (Buffer b : new Buffer[] {x, xb, qkv, attention, gateUp, mlp, last, lastNormed, logits}) {
+                b.close();
+            }
+        }
     }
 
     /** The buffers of the embedding lookup's backend: the last layer's (see {@link LayerSplit#embedding()}). */
@@ -199,6 +206,12 @@ final class Session implements AutoCloseable {
     public void close() {
         if (cache != null) {
             cache.close();
+        }
+        Activations first = byLayer[0];
+        Activations last = byLayer[byLayer.length - 1];
+        first.close();
+        if (last != first) {
+            last.close();
         }
     }
 }

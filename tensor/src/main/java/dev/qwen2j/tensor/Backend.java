@@ -28,12 +28,17 @@ public interface Backend extends AutoCloseable {
      * F32 activations in this backend's memory, allocated by {@link #allocate}. Only the backend that made a
      * buffer may read or write it; the host sees its contents through {@link #read} and {@link #write}.
      */
-    interface Buffer {
+    interface Buffer extends AutoCloseable {
         /** Floats the buffer holds. */
         int length();
+
+        /** Frees device memory now (a heap array is the garbage collector's); the buffer is unusable afterwards. */
+        @Override
+        default void close() {
+        }
     }
 
-    /** A zeroed buffer of {@code floats} floats, freed with the garbage collector (CPU) or the backend (device). */
+    /** A zeroed buffer of {@code floats} floats, freed by {@link Buffer#close()} or with the backend. */
     Buffer allocate(int floats);
 
     /** Copies {@code n} floats of host {@code src} from {@code srcOffset} into {@code dst} at {@code dstOffset}. */
