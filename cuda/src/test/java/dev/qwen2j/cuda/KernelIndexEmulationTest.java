@@ -23,8 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The kernels' grid/block index arithmetic, emulated on the CPU thread by thread with the launch geometry
- * {@link Launch} gives, against the plain math, for odd sizes: a row, column, position or dimension that two
- * threads share or none covers shows up here without a GPU. (Numerics on hardware: the device tests.)
+ * {@link Launch} gives, against the CPU backend or the plain math, for odd sizes: a row, column, position or
+ * dimension that two threads share or none covers, or a wrong page/slot/offset, shows up here without a GPU.
+ * Each test mirrors one kernel of {@code src/main/cuda/qwen2j.cu}, with its index expressions written the same way:
+ * {@code key_index}/{@code value_index}/{@code scale_index} and {@code float_to_bf16} as static helpers here, the
+ * {@code store_kv} template and {@code store_kv_i8}, the {@code attention} template (page loop per warp, lane =
+ * slot, online softmax, warp merge), {@code rope}, {@code swiglu}, and the batched {@code matvec_bf16} /
+ * {@code matvec_int8} bodies; each test's javadoc names its kernel. (Numerics on hardware: CudaKernelDeviceTest.)
  */
 class KernelIndexEmulationTest {
 
