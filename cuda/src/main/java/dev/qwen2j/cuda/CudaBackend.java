@@ -35,7 +35,7 @@ public final class CudaBackend implements Backend {
     private final int index;
     private final int hostThreads;
     private final Map<Tensor, Long> uploaded = new ConcurrentHashMap<>(); // norm vectors and matrices, by tensor
-    private final Map<RopeTable, Long> ropeTables = new ConcurrentHashMap<>();
+    private final Map<RopeTable, RopeAngles> ropeTables = new java.util.HashMap<>(); // guarded by itself
     private final ThreadLocal<Staging> staging = ThreadLocal.withInitial(Staging::new);
 
     private CudaBackend(CudaContext cuda, int index) {
@@ -129,14 +129,20 @@ public final class CudaBackend implements Backend {
 
     @Override
     public KvCacheLayer kvPool(Arena arena, DType dtype, int kvHeads, int headDim, int pages, PageTable table) {
-        if (dtype != DType.F32 && dtype != DType.BF16) {
-            throw new IllegalArgumentException("the CUDA backend keeps an F32 or BF16 KV cache, not " + dtype);
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.I8) {
+            throw new IllegalArgumentException("KV cache holds F32, BF16 or I8, not " + dtype);
         }
         long bytes = (long) pages * kvHeads * headDim * KvCacheLayer.PAGE * dtype.byteSize();
         // The segments carry device addresses: only this backend's kernels touch them, and the arena frees them.
-        MemorySegment keys = deviceSegment(bytes, arena);
-        MemorySegment values = deviceSegment(bytes, arena);
-        return new KvCacheLayer(keys, values, null, null, dtype, kvHeads, headDim, table);
+        MemorySegment keyScales = null;
+        MemorySegment valueScales = null;
+        if (dtype == DType.I8) {
+            long scaleBytes = (long) pages * kvHeads * KvCacheLayer.PAGE * Float.BYTES;
+            keyScales = deviceSegment(scaleBytes, arena);
+            valueScales = deviceSegment(scaleBytes, arena);
+        }
+        return new KvCacheLayer(deviceSegment(bytes, arena), deviceSegment(bytes, arena), keyScales, valueScales, dtype,
+                kvHeads, headDim, table);
     }
 
     private MemorySegment deviceSegment(long bytes, Arena arena) {
@@ -152,6 +158,13 @@ public final class CudaBackend implements Backend {
                 pool.keys().address() + pool.keyIndex(to, 0, 0) * bytes, block);
         cuda.copy(pool.values().address() + pool.valueIndex(from, 0, 0) * bytes,
                 pool.values().address() + pool.valueIndex(to, 0, 0) * bytes, block);
+        if (pool.keyScales() != null) {
+            long scales = (long) pool.kvHeads() * KvCacheLayer.PAGE * Float.BYTES;
+            cuda.copy(pool.keyScales().address() + pool.scaleIndex(from, 0, 0) * Float.BYTES,
+                    pool.keyScales().address() + pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
+            cuda.copy(pool.valueScales().address() + pool.scaleIndex(from, 0, 0) * Float.BYTES,
+                    pool.valueScales().address() + pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
+        }
     }
 
     // ---------------------------------------------------------------- weights
@@ -344,25 +357,22 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linearBatchInvariant(LinearWeights weights, Buffer x, Buffer y, int tokens) {
-        matvec(deviceLinear(weights), device(x), device(y), tokens); // one kernel per row sums alike at any count
+        matvec(deviceLinear(weights), device(x), device(y), tokens); // the matvec sums each row alike at any count
     }
 
     private void matvec(DeviceLinear w, DeviceBuffer x, DeviceBuffer y, int tokens) {
         check(x, 0, (long) tokens * w.inFeatures());
         check(y, 0, (long) tokens * w.outFeatures());
-        Launch geometry = Launch.matvec(w.outFeatures());
-        for (int t = 0; t < tokens; t++) {
-            CudaContext.LaunchArgs a = cuda.args().pointer(w.weights());
-            if (w.int8()) {
-                a.pointer(w.scales());
-            }
-            a.pointer(x.at(t * w.inFeatures())).pointer(w.bias()).pointer(y.at(t * w.outFeatures()))
-                    .i32(w.outFeatures()).i32(w.inFeatures());
-            if (w.int8()) {
-                a.i32(w.groupSize());
-            }
-            cuda.launch(w.int8() ? "matvec_int8" : "matvec_bf16", geometry, a);
+        CudaContext.LaunchArgs a = cuda.args().pointer(w.weights());
+        if (w.int8()) {
+            a.pointer(w.scales());
         }
+        a.pointer(x.pointer()).pointer(w.bias()).pointer(y.pointer()).i32(w.outFeatures()).i32(w.inFeatures());
+        if (w.int8()) {
+            a.i32(w.groupSize());
+        }
+        // One weight pass serves every token; each (row, token) is summed alike at any token count.
+        cuda.launch(w.int8() ? "matvec_int8" : "matvec_bf16", Launch.matvec(w.outFeatures(), tokens), a.i32(tokens));
     }
 
     private final CublasGemm gemm = new CublasGemm(this);
@@ -387,18 +397,55 @@ public final class CudaBackend implements Backend {
         }
         check(device(x), offset, (long) (tokens - 1) * stride + (long) heads * rope.headDim());
         synchronized (ropeTables) { // no table is freed between its lookup and its launch
-            long invFreq = ropeTables.computeIfAbsent(rope, r -> uploadFloats(r.invFreq()));
-            cuda.launch("rope", Launch.rope(tokens, heads, rope.headDim()), cuda.args().pointer(device(x).pointer())
-                    .pointer(invFreq).i32(offset).i32(stride).i32(rope.headDim()).i32(startPosition)
-                    .f32(rope.attentionScaling()));
-            if (ropeTables.size() > 64) { // dynamic NTK makes a table per length: keep this one only
-                ropeTables.forEach((table, pointer) -> {
-                    if (table != rope) {
-                        ropeTables.remove(table);
-                        cuda.free(pointer); // cuMemFree waits for the kernels issued before it
-                    }
-                });
+            RopeAngles angles = ropeTables.get(rope);
+            if (angles == null || angles.positions < startPosition + tokens) {
+                if (angles != null) {
+                    angles.free(cuda);
+                }
+                if (ropeTables.size() > 64) { // dynamic NTK makes a table per length: drop the others
+                    ropeTables.values().forEach(t -> t.free(cuda)); // cuMemFree waits for the kernels before it
+                    ropeTables.clear();
+                }
+                angles = RopeAngles.upload(cuda, rope, Math.max(startPosition + tokens,
+                        angles == null ? 4096 : 2 * angles.positions));
+                ropeTables.put(rope, angles);
             }
+            cuda.launch("rope", Launch.rope(tokens), cuda.args().pointer(device(x).pointer()).pointer(angles.cos)
+                    .pointer(angles.sin).i32(offset).i32(stride).i32(heads).i32(rope.headDim()).i32(startPosition));
+        }
+    }
+
+    /**
+     * A RoPE table's cos and sin for positions {@code [0, positions)} on the device, {@code [position][headDim/2]},
+     * computed as {@code CpuBackend.rope} does (F32 angle, then scaled), so the rotation is the CPU's.
+     */
+    private record RopeAngles(long cos, long sin, int positions) {
+        static RopeAngles upload(CudaContext cuda, RopeTable rope, int positions) {
+            int half = rope.headDim() / 2;
+            float[] invFreq = rope.invFreq();
+            float scaling = rope.attentionScaling();
+            long count = (long) positions * half;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment cos = arena.allocate(4 * count, 16);
+                MemorySegment sin = arena.allocate(4 * count, 16);
+                for (int p = 0; p < positions; p++) {
+                    for (int i = 0; i < half; i++) {
+                        float angle = p * invFreq[i];
+                        cos.setAtIndex(ValueLayout.JAVA_FLOAT, (long) p * half + i, (float) Math.cos(angle) * scaling);
+                        sin.setAtIndex(ValueLayout.JAVA_FLOAT, (long) p * half + i, (float) Math.sin(angle) * scaling);
+                    }
+                }
+                long c = cuda.allocate(4 * count);
+                long s = cuda.allocate(4 * count);
+                cuda.upload(cos, c, 4 * count);
+                cuda.upload(sin, s, 4 * count);
+                return new RopeAngles(c, s, positions);
+            }
+        }
+
+        void free(CudaContext cuda) {
+            cuda.free(cos);
+            cuda.free(sin);
         }
     }
 
@@ -406,10 +453,8 @@ public final class CudaBackend implements Backend {
     public void swiGlu(Buffer gateUp, Buffer out, int n, int tokens) {
         check(device(gateUp), 0, 2L * n * tokens);
         check(device(out), 0, (long) n * tokens);
-        for (int t = 0; t < tokens; t++) {
-            cuda.launch("swiglu", Launch.elementwise(n), cuda.args().pointer(device(gateUp).at(2 * n * t))
-                    .pointer(device(out).at(n * t)).i32(n));
-        }
+        cuda.launch("swiglu", Launch.swiglu(n, tokens), cuda.args().pointer(device(gateUp).pointer())
+                .pointer(device(out).pointer()).i32(n).i32(tokens));
     }
 
     @Override
@@ -430,7 +475,7 @@ public final class CudaBackend implements Backend {
             }
         }
         long ids = staging.get().ints(cuda, tokenIds, tokens);
-        cuda.launch("embed_bf16", new Launch(tokens, 1, 256, 0), cuda.args().pointer(matrix(table)).pointer(ids)
+        cuda.launch("embed_bf16", Launch.embed(tokens), cuda.args().pointer(matrix(table)).pointer(ids)
                 .pointer(device(out).pointer()).i32(table.cols()));
     }
 

@@ -21,10 +21,6 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public Backend open(Request request) {
-        if (request.kvCacheType() != DType.F32 && request.kvCacheType() != DType.BF16) {
-            throw new IllegalArgumentException("kv cache " + request.kvCacheType()
-                    + ": the CUDA backend keeps an F32 or BF16 KV cache");
-        }
         int headDim = request.config().headDim();
         if (headDim > Launch.MAX_HEAD_DIM || headDim % 2 != 0) {
             throw new IllegalArgumentException("head_dim " + headDim + ": the CUDA attention kernel takes an even "
@@ -35,7 +31,7 @@ public final class CudaBackendProvider implements BackendProvider {
             MemoryPlanner.WeightFormat format = request.int8GroupSize() > 0
                     ? MemoryPlanner.WeightFormat.int8(request.int8GroupSize()) : MemoryPlanner.WeightFormat.BF16;
             MemoryPlan plan = MemoryPlanner.require(request.config(), format, request.deviceLayers(),
-                    request.contextLength(), request.kvCacheType().byteSize(), backend.freeBytes());
+                    request.contextLength(), Math.max(1, request.kvCacheType().byteSize()), backend.freeBytes());
             LOG.info("{}: {}", backend.name(), plan.describe());
             return backend;
         } catch (RuntimeException | Error e) {

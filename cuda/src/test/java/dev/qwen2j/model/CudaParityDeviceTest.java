@@ -46,7 +46,7 @@ class CudaParityDeviceTest {
     }
 
     @ParameterizedTest(name = "gpu layers {0}, int8 {1}, kv {2}")
-    @CsvSource({"-1, false, F32", "-1, false, BF16", "2, false, F32", "-1, true, F32", "1, true, BF16"})
+    @CsvSource({"-1, false, F32", "-1, false, BF16", "2, false, F32", "-1, true, F32", "1, true, BF16", "-1, false, I8"})
     void decodesWhatTheCpuDecodes(int gpuLayers, boolean int8, DType kv) throws Exception {
         ModelOptions.Builder common = ModelOptions.builder().contextLength(1024).kvCacheType(kv)
                 .quantize(int8 ? Quantization.INT8 : null);
