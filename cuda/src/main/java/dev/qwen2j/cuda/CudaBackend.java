@@ -198,7 +198,7 @@ public final class CudaBackend implements Backend {
                 at += 2L * t.rows() * in;
             }
         }
-        return new DeviceLinear(weights, 0, 0, bias(biases, parts.stream().map(Tensor::rows).toList()), in, out);
+        return new DeviceLinear(weights, 0, 0, bias(biases, parts.stream().map(Tensor::name).toList(), parts.stream().map(Tensor::rows).toList()), in, out);
     }
 
     @Override
@@ -217,7 +217,8 @@ public final class CudaBackend implements Backend {
             out += m.rows();
         }
         return new LazyInt8(parts.stream().map(m -> (Int8Matrix) m).toList(), group,
-                bias(biases, parts.stream().map(PackedMatrix::rows).toList()), in, out);
+                bias(biases, parts.stream().map(PackedMatrix::name).toList(),
+                        parts.stream().map(PackedMatrix::rows).toList()), in, out);
     }
 
     /**
@@ -282,22 +283,14 @@ public final class CudaBackend implements Backend {
         throw new IllegalArgumentException("weights were prepared by another backend: " + weights);
     }
 
-    /** The biases of the parts, stacked into one device vector; 0 when none has one. */
-    private long bias(List<Tensor> biases, List<Integer> rows) {
-        if (biases == null || biases.stream().allMatch(java.util.Objects::isNull)) {
-            return 0;
-        }
-        int total = rows.stream().mapToInt(Integer::intValue).sum();
-        float[] stacked = new float[total];
-        int at = 0;
+    /** The biases of the parts, stacked into one device vector ({@link Backend#stackBiases}); 0 when none has one. */
+    private long bias(List<Tensor> biases, List<String> names, List<Integer> rows) {
+        int[] starts = new int[rows.size() + 1];
         for (int p = 0; p < rows.size(); p++) {
-            Tensor b = biases.get(p);
-            if (b != null) {
-                System.arraycopy(b.toFloats(), 0, stacked, at, rows.get(p));
-            }
-            at += rows.get(p);
+            starts[p + 1] = starts[p] + rows.get(p);
         }
-        return uploadFloats(stacked);
+        float[] stacked = Backend.stackBiases(biases, names, starts);
+        return stacked == null ? 0 : uploadFloats(stacked);
     }
 
     /** A matrix as bf16 on the device, uploaded once per tensor. */
@@ -509,10 +502,8 @@ public final class CudaBackend implements Backend {
      */
     private static final class Staging {
         private MemorySegment host = MemorySegment.NULL;
-        private long ids;
-        private int idsLength;
-        private long pages;
-        private int pagesLength;
+        private final DeviceInts ids = new DeviceInts(512);
+        private final DeviceInts pages = new DeviceInts(1024);
 
         MemorySegment floats(int n) {
             if (host.byteSize() < 4L * n) {
@@ -521,35 +512,45 @@ public final class CudaBackend implements Backend {
             return host;
         }
 
+        /** The token ids {@code values[0, n)} on the device. */
         long ints(CudaContext cuda, int[] values, int n) {
-            if (idsLength < n) {
-                if (ids != 0) {
-                    cuda.free(ids);
-                }
-                idsLength = Math.max(n, 512);
-                ids = cuda.allocate(4L * idsLength);
-            }
             MemorySegment h = floats(n);
             MemorySegment.copy(values, 0, h, ValueLayout.JAVA_INT, 0, n);
-            cuda.upload(h, ids, 4L * n);
-            return ids;
+            ids.upload(cuda, h, n);
+            return ids.pointer;
         }
 
+        /** The page table's pages on the device. */
         long pages(CudaContext cuda, PageTable table) {
             int n = table.count();
-            if (pagesLength < n) {
-                if (pages != 0) {
-                    cuda.free(pages);
-                }
-                pagesLength = Math.max(n, 1024);
-                pages = cuda.allocate(4L * pagesLength);
-            }
             MemorySegment h = floats(n);
             for (int i = 0; i < n; i++) {
                 h.setAtIndex(ValueLayout.JAVA_INT, i, table.page(i));
             }
-            cuda.upload(h, pages, 4L * n);
-            return pages;
+            pages.upload(cuda, h, n);
+            return pages.pointer;
+        }
+    }
+
+    /** Device ints grown to the most uploaded at once, at least {@code minimum}. */
+    private static final class DeviceInts {
+        private final int minimum;
+        private long pointer;
+        private int length;
+
+        DeviceInts(int minimum) {
+            this.minimum = minimum;
+        }
+
+        void upload(CudaContext cuda, MemorySegment host, int n) {
+            if (length < n) {
+                if (pointer != 0) {
+                    cuda.free(pointer);
+                }
+                length = Math.max(n, minimum);
+                pointer = cuda.allocate(4L * length);
+            }
+            cuda.upload(host, pointer, 4L * n);
         }
     }
 }

@@ -16,7 +16,7 @@ final class PagedKv {
 
     static void store(CudaBackend backend, KvCacheLayer cache, CudaBackend.DeviceBuffer src, int kOffset, int vOffset,
                       int stride, int tokens, int startPosition) {
-        checkPositions(cache, startPosition, tokens);
+        cache.checkPositions(startPosition, tokens);
         if (tokens == 0) {
             return;
         }
@@ -32,7 +32,7 @@ final class PagedKv {
     static void attend(CudaBackend backend, CudaBackend.DeviceBuffer q, int qOffset, int qStride, int heads,
                        KvCacheLayer cache, int tokens, int startPosition, int window, CudaBackend.DeviceBuffer out,
                        int outOffset) {
-        checkPositions(cache, startPosition, tokens);
+        cache.checkPositions(startPosition, tokens);
         if (heads % cache.kvHeads() != 0) {
             throw new IllegalArgumentException(heads + " query heads cannot share " + cache.kvHeads() + " KV heads evenly");
         }
@@ -64,12 +64,5 @@ final class PagedKv {
             case I8 -> "i8";
             default -> throw new IllegalArgumentException("KV cache of " + cache.dtype());
         };
-    }
-
-    private static void checkPositions(KvCacheLayer cache, int startPosition, int tokens) {
-        if (startPosition < 0 || tokens < 0 || (long) startPosition + tokens > cache.capacity()) {
-            throw new IllegalArgumentException("positions [" + startPosition + ", " + (startPosition + tokens)
-                    + ") outside the KV cache's " + cache.capacity());
-        }
     }
 }

@@ -132,6 +132,35 @@ public interface Backend extends AutoCloseable {
     void attention(Buffer q, int qOffset, int qStride, int heads, KvCacheLayer cache,
                    int tokens, int startPosition, int window, Buffer out, int outOffset);
 
+    /**
+     * The biases of a fused map's parts stacked into one vector ({@code starts[p]} = part p's first row,
+     * {@code starts[parts]} = all rows); a part without one adds zeros. Null when no part has one.
+     *
+     * @throws IllegalArgumentException naming the tensor when a bias is not float or not one value per row
+     */
+    static float[] stackBiases(List<Tensor> biases, List<String> partNames, int[] starts) {
+        if (biases == null || biases.stream().allMatch(java.util.Objects::isNull)) {
+            return null;
+        }
+        float[] bias = new float[starts[partNames.size()]];
+        for (int p = 0; p < partNames.size(); p++) {
+            Tensor b = biases.get(p);
+            if (b == null) {
+                continue;
+            }
+            if (b.dtype() != DType.F32 && b.dtype() != DType.F16 && b.dtype() != DType.BF16) {
+                throw new IllegalArgumentException(b.name() + ": a bias is F32, F16 or BF16, not " + b.dtype());
+            }
+            int rows = starts[p + 1] - starts[p];
+            if ((long) b.rows() * b.cols() != rows) {
+                throw new IllegalArgumentException(b.name() + ": " + b.rows() * (long) b.cols()
+                        + " bias values for the " + rows + " rows of " + partNames.get(p));
+            }
+            System.arraycopy(b.toFloats(), 0, bias, starts[p], rows);
+        }
+        return bias;
+    }
+
     /** Releases worker threads and device memory; the backend is unusable afterwards. */
     @Override
     void close();

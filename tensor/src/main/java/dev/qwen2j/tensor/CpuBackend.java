@@ -134,7 +134,7 @@ public final class CpuBackend implements Backend {
             starts[p + 1] = Math.addExact(starts[p], part.rows());
         }
         List<String> names = parts.stream().map(Tensor::name).toList();
-        float[] bias = stackBiases(biases, names, starts);
+        float[] bias = Backend.stackBiases(biases, names, starts);
         return new CpuLinear(parts.toArray(Tensor[]::new), starts, bias, in, starts[parts.size()]);
     }
 
@@ -167,30 +167,8 @@ public final class CpuBackend implements Backend {
             }
             starts[p + 1] = Math.addExact(starts[p], part.rows());
         }
-        float[] bias = stackBiases(biases, parts.stream().map(PackedMatrix::name).toList(), starts);
+        float[] bias = Backend.stackBiases(biases, parts.stream().map(PackedMatrix::name).toList(), starts);
         return new PackedLinear(parts.toArray(PackedMatrix[]::new), starts, bias, first.cols(), starts[parts.size()], decode);
-    }
-
-    /** The biases of all parts as one array over the stacked rows, or null when no part has one. */
-    private static float[] stackBiases(List<Tensor> biases, List<String> partNames, int[] starts) {
-        if (biases == null || biases.stream().allMatch(Objects::isNull)) {
-            return null;
-        }
-        float[] bias = new float[starts[partNames.size()]];
-        for (int p = 0; p < partNames.size(); p++) {
-            Tensor b = biases.get(p);
-            if (b == null) {
-                continue;
-            }
-            checkFloatType(b);
-            int rows = starts[p + 1] - starts[p];
-            if ((long) b.rows() * b.cols() != rows) {
-                throw new IllegalArgumentException(b.name() + ": " + b.rows() * (long) b.cols()
-                        + " bias values for the " + rows + " rows of " + partNames.get(p));
-            }
-            System.arraycopy(Numbers.toFloats(b), 0, bias, starts[p], rows);
-        }
-        return bias;
     }
 
     public void linear(LinearWeights weights, float[] x, float[] y, int tokens) {
@@ -329,7 +307,7 @@ public final class CpuBackend implements Backend {
     // ---------------------------------------------------------------- attention
 
     public void storeKv(KvCacheLayer cache, float[] src, int kOffset, int vOffset, int stride, int tokens, int startPosition) {
-        checkPositions(cache, startPosition, tokens);
+        cache.checkPositions(startPosition, tokens);
         int headDim = cache.headDim();
         int width = cache.kvHeads() * headDim;
         if (tokens > 0) {
@@ -359,7 +337,7 @@ public final class CpuBackend implements Backend {
     /** {@link Backend#attention} on host arrays. */
     public void attention(float[] q, int qOffset, int qStride, int heads, KvCacheLayer cache,
                           int tokens, int startPosition, int window, float[] out, int outOffset) {
-        checkPositions(cache, startPosition, tokens);
+        cache.checkPositions(startPosition, tokens);
         int kvHeads = cache.kvHeads();
         if (heads % kvHeads != 0) {
             throw new IllegalArgumentException(heads + " query heads cannot share " + kvHeads + " KV heads evenly");
@@ -695,13 +673,6 @@ public final class CpuBackend implements Backend {
     private static void checkLength(String name, float[] array, long needed) {
         if (array.length < needed) {
             throw new IllegalArgumentException(name + " holds " + array.length + " floats, needs " + needed);
-        }
-    }
-
-    private static void checkPositions(KvCacheLayer cache, int startPosition, int tokens) {
-        if (startPosition < 0 || tokens < 0 || (long) startPosition + tokens > cache.capacity()) {
-            throw new IllegalArgumentException("positions [" + startPosition + ", " + (startPosition + tokens)
-                    + ") outside the KV cache's " + cache.capacity());
         }
     }
 

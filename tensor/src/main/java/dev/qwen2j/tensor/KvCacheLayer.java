@@ -88,6 +88,14 @@ public record KvCacheLayer(MemorySegment keys, MemorySegment values, MemorySegme
         return pages.capacity();
     }
 
+    /** Throws, naming the range, unless positions {@code [startPosition, startPosition + tokens)} fit this cache. */
+    public void checkPositions(int startPosition, int tokens) {
+        if (startPosition < 0 || tokens < 0 || (long) startPosition + tokens > capacity()) {
+            throw new IllegalArgumentException("positions [" + startPosition + ", " + (startPosition + tokens)
+                    + ") outside the KV cache's " + capacity());
+        }
+    }
+
     /** The physical page holding {@code position}. */
     public int pageOf(int position) {
         return pages.page(position >>> PAGE_SHIFT);
