@@ -37,7 +37,8 @@ public class AttentionBenchmark {
     public static final int HEADS = 14;
     public static final int KV_HEADS = 2;
     public static final int HEAD_DIM = 64;
-    public static final int LAYERS = 24;
+    /** Layers' caches in rotation; {@code -Dqwen2j.bench.layers=1} keeps one (L2-sized at 4,096) to time the kernel's compute alone. */
+    public static final int LAYERS = Integer.getInteger("qwen2j.bench.layers", 24);
     /** Query tokens of one prefill block, the last block of a {@code context}-token prompt. */
     public static final int PREFILL_TOKENS = 128;
 

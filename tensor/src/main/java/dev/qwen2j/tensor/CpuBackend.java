@@ -387,11 +387,7 @@ public final class CpuBackend implements Backend {
                 scratch.reset(group, headDim);
                 int pageFrom = firstPage + split * pagesPerSplit;
                 int pageTo = Math.min(firstPage + pages, pageFrom + pagesPerSplit);
-                for (int p = pageFrom; p < pageTo; p++) {
-                    kernels.attendPage(q, scratch.qRows, group, cache, kvHead, cache.pages().page(p),
-                            p * KvCacheLayer.PAGE, scratch.lo, scratch.hi, scale(headDim), scratch.m, scratch.l,
-                            scratch.acc, scratch.scores);
-                }
+                attendPages(q, group, cache, kvHead, pageFrom, pageTo, headDim, scratch);
                 int base = item * stateSize;
                 System.arraycopy(scratch.m, 0, partials, base, group);
                 System.arraycopy(scratch.l, 0, partials, base + group, group);
@@ -461,11 +457,7 @@ public final class CpuBackend implements Backend {
                 }
                 scratch.reset(rows, headDim);
                 int last = startPosition + t0 + blockTokens - 1;
-                for (int p = lowest / KvCacheLayer.PAGE; p <= last / KvCacheLayer.PAGE; p++) {
-                    kernels.attendPage(q, scratch.qRows, rows, cache, kvHead, cache.pages().page(p),
-                            p * KvCacheLayer.PAGE, scratch.lo, scratch.hi, scale(headDim), scratch.m, scratch.l,
-                            scratch.acc, scratch.scores);
-                }
+                attendPages(q, rows, cache, kvHead, lowest / KvCacheLayer.PAGE, last / KvCacheLayer.PAGE + 1, headDim, scratch);
                 for (int t = 0; t < blockTokens; t++) {
                     for (int g = 0; g < group; g++) {
                         int r = t * group + g;
@@ -479,6 +471,17 @@ public final class CpuBackend implements Backend {
             }
         };
         run(kvHeads * tokenBlocks, (long) heads * tokens * (startPosition + tokens) * headDim, body);
+    }
+
+    /** Logical pages [from, to) in runs that start at multiples of {@link Kernels#CHUNK_PAGES}. */
+    private void attendPages(float[] q, int rows, KvCacheLayer cache, int kvHead, int from, int to, int headDim,
+                             AttentionScratch scratch) {
+        for (int p = from; p < to; ) {
+            int end = Math.min(to, (p / Kernels.CHUNK_PAGES + 1) * Kernels.CHUNK_PAGES);
+            kernels.attendPages(q, scratch.qRows, rows, cache, kvHead, p, end - p, scratch.lo, scratch.hi,
+                    scale(headDim), scratch.m, scratch.l, scratch.acc, scratch.scores);
+            p = end;
+        }
     }
 
     private void run(int items, long work, Parallel.Body body) {
@@ -519,7 +522,7 @@ public final class CpuBackend implements Backend {
                 s.m = new float[padded];
                 s.l = new float[padded];
                 s.acc = new float[padded * headDim];
-                s.scores = new float[padded * KvCacheLayer.PAGE];
+                s.scores = new float[padded * Kernels.CHUNK_SLOTS];
             }
             return s;
         }

@@ -44,15 +44,24 @@ interface Kernels {
     void add(float[] x, float[] delta, int from, int to);
 
     /**
-     * One page of attention with an online softmax: {@code rows} query rows against the {@link KvCacheLayer#PAGE}
-     * slots of physical page {@code page} (positions {@code pageStart..}) of head {@code kvHead}. Row r's query
-     * starts at {@code q[qRows[r]]}; it sees position p only where {@code lo[r] <= p <= hi[r]}; its scores are
-     * {@code scale · q·k}. Each row carries its running maximum {@code m[r]}, running sum {@code l[r]} and
-     * unnormalised output {@code acc[r·headDim ..]}; a row that sees no position of the page keeps them as they
-     * are. {@code scores} is scratch of at least {@code rows · PAGE} floats.
+     * Pages a row's online softmax takes at once: its running maximum, rescaling and sum are updated once per run of
+     * pages, not once per page. Runs start at multiples of it (absolute page numbers), so a row's result does not
+     * depend on which other rows or prompt blocks share its call.
      */
-    void attendPage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int page, int pageStart,
-                    int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores);
+    int CHUNK_PAGES = 8;
+    /** Score columns of one row of {@link #attendPages}' scratch: {@link #CHUNK_PAGES} pages of slots. */
+    int CHUNK_SLOTS = CHUNK_PAGES * KvCacheLayer.PAGE;
+
+    /**
+     * Attention with an online softmax over logical pages {@code [firstPage, firstPage + pageCount)} of
+     * {@code cache}'s page table (at most {@link #CHUNK_PAGES}), head {@code kvHead}: {@code rows} query rows, row r's
+     * query at {@code q[qRows[r]]}; row r sees position p only where {@code lo[r] <= p <= hi[r]}; its scores are
+     * {@code scale · q·k}. Each row carries its running maximum {@code m[r]}, running sum {@code l[r]} and
+     * unnormalised output {@code acc[r·headDim ..]}; a row that sees no position of these pages keeps them as they
+     * are. {@code scores} is scratch of at least {@code rows · CHUNK_SLOTS} floats, rows padded to 8.
+     */
+    void attendPages(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int firstPage, int pageCount,
+                     int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores);
 
     /** The sum of the F32 values in bytes {@code [from, to)} of {@code data}: a pure read stream, the bandwidth probe. */
     float sum(java.lang.foreign.MemorySegment data, long from, long to);

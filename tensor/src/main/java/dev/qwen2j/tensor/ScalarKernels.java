@@ -89,9 +89,18 @@ final class ScalarKernels implements Kernels {
         }
     }
 
+    /** Page by page: the reference online softmax, one update a page. */
     @Override
-    public void attendPage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int page, int pageStart,
-                           int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
+    public void attendPages(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int firstPage, int pageCount,
+                            int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
+        for (int p = firstPage; p < firstPage + pageCount; p++) {
+            attendPage(q, qRows, rows, cache, kvHead, cache.pages().page(p), p * KvCacheLayer.PAGE, lo, hi, scale, m, l,
+                    acc, scores);
+        }
+    }
+
+    private static void attendPage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int page, int pageStart,
+                                   int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
         int headDim = cache.headDim();
         int slots = KvCacheLayer.PAGE;
         for (int r = 0; r < rows; r++) {

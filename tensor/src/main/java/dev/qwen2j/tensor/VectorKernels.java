@@ -451,41 +451,58 @@ final class VectorKernels implements Kernels {
      * bits: the 7 query heads of a KV head in one pass), else 4. Rows past the last repeat it into scratch rows.
      */
     static final int SCORE_ROWS = MICRO_TOKENS;
-    /** Query rows per pass over a page's values: 4 × 4 vectors of accumulators at 512 bits, 2 × 4 below. */
-    static final int VALUE_ROWS = MICRO_TOKENS / 2;
+    /** Query rows per pass over a page's values: 8 × 2 vectors of accumulators at 512 bits, 4 × 2 below. */
+    static final int VALUE_ROWS = MICRO_TOKENS;
 
     /**
-     * Scores: 4 query rows × 2 vectors of positions per pass, one broadcast of a query element and one load of a
-     * transposed key row per dimension and row, no lane reduction. Softmax update per row over the page. Values:
-     * 2 rows × 4 vectors of dimensions per pass over the visible slots. Rows are padded to whole blocks with
-     * dummy rows whose results are never read (scratch {@code scores} has room for them).
+     * Scores of each page: {@link #SCORE_ROWS} query rows × 2 vectors of positions per pass, one broadcast of a query
+     * element and one load of a transposed key row per dimension and row, no lane reduction. Then one softmax
+     * update per row over all the pages' slots. Values page by page: {@link #VALUE_ROWS} rows × 2 vectors of
+     * dimensions per pass over the slots some row sees. Rows are padded to whole blocks with dummy rows of zero
+     * weight whose results are never read (scratch {@code scores} and {@code acc} have room for them).
      */
     @Override
-    public void attendPage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int page, int pageStart,
-                           int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
+    public void attendPages(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int firstPage, int pageCount,
+                            int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
         int kind = cache.dtype() == DType.F32 ? F32_KV : cache.dtype() == DType.BF16 ? BF16_KV : I8_KV;
         int headDim = cache.headDim();
-        scorePage(q, qRows, rows, cache, kind, kvHead, page, scale, scores);
+        PageTable table = cache.pages();
+        for (int i = 0; i < pageCount; i++) {
+            scorePage(q, qRows, rows, cache, kind, kvHead, table.page(firstPage + i), scale, scores, i * KvCacheLayer.PAGE);
+        }
+        int chunkStart = firstPage * KvCacheLayer.PAGE;
+        int slots = pageCount * KvCacheLayer.PAGE;
         float[] lanes = LANES.get();
-        int from = KvCacheLayer.PAGE;
+        int from = slots;
         int to = 0;
         for (int r = 0; r < rows; r++) {
-            int first = Math.max(0, lo[r] - pageStart);
-            int end = Math.min(KvCacheLayer.PAGE, hi[r] - pageStart + 1);
-            softmaxUpdate(scores, r, first, end, cache, kvHead, page, headDim, m, l, acc, lanes);
+            int first = Math.max(0, lo[r] - chunkStart);
+            int end = Math.min(slots, hi[r] - chunkStart + 1);
+            softmaxUpdate(scores, r, first, end, slots, cache, kvHead, firstPage, headDim, m, l, acc, lanes);
             if (first < end) {
                 from = Math.min(from, first);
                 to = Math.max(to, end);
             }
         }
-        java.util.Arrays.fill(scores, rows * KvCacheLayer.PAGE, (rows + 1) * KvCacheLayer.PAGE, 0f); // the dummy row
-        for (int r = 0; r < rows; r += VALUE_ROWS) {
-            addValues(scores, r, rows, from, to, cache, kind, kvHead, page, headDim, acc);
+        int padded = (rows + VALUE_ROWS - 1) / VALUE_ROWS * VALUE_ROWS;
+        java.util.Arrays.fill(scores, rows * CHUNK_SLOTS, padded * CHUNK_SLOTS, 0f); // the dummy rows
+        for (int i = 0; i < pageCount; i++) {
+            int pageFrom = Math.max(from - i * KvCacheLayer.PAGE, 0);
+            int pageTo = Math.min(to - i * KvCacheLayer.PAGE, KvCacheLayer.PAGE);
+            if (pageFrom >= pageTo) {
+                continue;
+            }
+            int page = table.page(firstPage + i);
+            for (int r = 0; r < rows; r += VALUE_ROWS) {
+                addValues(scores, r * CHUNK_SLOTS + i * KvCacheLayer.PAGE, r, pageFrom, pageTo, cache, kind, kvHead, page,
+                        headDim, acc);
+            }
         }
     }
 
+    /** Scores of physical page {@code page} into columns {@code column..column + PAGE) of each row of {@code scores}. */
     private static void scorePage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kind, int kvHead, int page,
-                                  float scale, float[] scores) {
+                                  float scale, float[] scores, int column) {
         MemorySegment keys = cache.keys();
         int headDim = cache.headDim();
         int slots = KvCacheLayer.PAGE;
@@ -546,34 +563,37 @@ final class VectorKernels implements Kernels {
                     s0 = f32(cache.keyScales(), scales).mul(scale);
                     s1 = f32(cache.keyScales(), scales + 4L * L).mul(scale);
                 }
-                int o = r * slots + g;
+                int o = r * CHUNK_SLOTS + column + g;
                 a00.mul(s0).intoArray(scores, o);
                 a01.mul(s1).intoArray(scores, o + L);
-                a10.mul(s0).intoArray(scores, o + slots);
-                a11.mul(s1).intoArray(scores, o + slots + L);
-                a20.mul(s0).intoArray(scores, o + 2 * slots);
-                a21.mul(s1).intoArray(scores, o + 2 * slots + L);
-                a30.mul(s0).intoArray(scores, o + 3 * slots);
-                a31.mul(s1).intoArray(scores, o + 3 * slots + L);
+                a10.mul(s0).intoArray(scores, o + CHUNK_SLOTS);
+                a11.mul(s1).intoArray(scores, o + CHUNK_SLOTS + L);
+                a20.mul(s0).intoArray(scores, o + 2 * CHUNK_SLOTS);
+                a21.mul(s1).intoArray(scores, o + 2 * CHUNK_SLOTS + L);
+                a30.mul(s0).intoArray(scores, o + 3 * CHUNK_SLOTS);
+                a31.mul(s1).intoArray(scores, o + 3 * CHUNK_SLOTS + L);
                 if (SCORE_ROWS == 8) {
-                    a40.mul(s0).intoArray(scores, o + 4 * slots);
-                    a41.mul(s1).intoArray(scores, o + 4 * slots + L);
-                    a50.mul(s0).intoArray(scores, o + 5 * slots);
-                    a51.mul(s1).intoArray(scores, o + 5 * slots + L);
-                    a60.mul(s0).intoArray(scores, o + 6 * slots);
-                    a61.mul(s1).intoArray(scores, o + 6 * slots + L);
-                    a70.mul(s0).intoArray(scores, o + 7 * slots);
-                    a71.mul(s1).intoArray(scores, o + 7 * slots + L);
+                    a40.mul(s0).intoArray(scores, o + 4 * CHUNK_SLOTS);
+                    a41.mul(s1).intoArray(scores, o + 4 * CHUNK_SLOTS + L);
+                    a50.mul(s0).intoArray(scores, o + 5 * CHUNK_SLOTS);
+                    a51.mul(s1).intoArray(scores, o + 5 * CHUNK_SLOTS + L);
+                    a60.mul(s0).intoArray(scores, o + 6 * CHUNK_SLOTS);
+                    a61.mul(s1).intoArray(scores, o + 6 * CHUNK_SLOTS + L);
+                    a70.mul(s0).intoArray(scores, o + 7 * CHUNK_SLOTS);
+                    a71.mul(s1).intoArray(scores, o + 7 * CHUNK_SLOTS + L);
                 }
             }
         }
     }
 
-    /** Row r over visible slots [first, end): new maximum, rescaled sum and output, exp weights left in scores. */
-    private static void softmaxUpdate(float[] scores, int r, int first, int end, KvCacheLayer cache, int kvHead,
-                                      int page, int headDim, float[] m, float[] l, float[] acc, float[] lanes) {
-        int slots = KvCacheLayer.PAGE;
-        int row = r * slots;
+    /**
+     * Row r over visible slots [first, end) of the {@code slots} scored from logical page {@code firstPage} on: new
+     * maximum, rescaled sum and output, exp weights left in scores.
+     */
+    private static void softmaxUpdate(float[] scores, int r, int first, int end, int slots, KvCacheLayer cache,
+                                      int kvHead, int firstPage, int headDim, float[] m, float[] l, float[] acc,
+                                      float[] lanes) {
+        int row = r * CHUNK_SLOTS;
         if (first >= end) {
             java.util.Arrays.fill(scores, row, row + slots, 0f);
             return;
@@ -591,7 +611,8 @@ final class VectorKernels implements Kernels {
             FloatVector p = exp(FloatVector.fromArray(F, scores, row + s).sub(newMax));
             sum = sum.add(p);
             if (cache.valueScales() != null) { // an I8 value's scale folds into its weight
-                p = p.mul(f32(cache.valueScales(), 4 * cache.scaleIndex(page, kvHead, s)));
+                int page = cache.pages().page(firstPage + (s >>> KvCacheLayer.PAGE_SHIFT));
+                p = p.mul(f32(cache.valueScales(), 4 * cache.scaleIndex(page, kvHead, s & (KvCacheLayer.PAGE - 1))));
             }
             p.intoArray(scores, row + s);
         }
@@ -608,93 +629,93 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * acc[r..r+VALUE_ROWS) += weights · value rows over slots [from, to): each value vector loaded once serves
-     * {@link #VALUE_ROWS} query rows. Rows past the last take the dummy (zero) score row and accumulate into the
-     * scratch rows past {@code rows}, never read.
+     * acc[r..r+VALUE_ROWS) += weights (row r's at scores[p..], the next rows' {@link #CHUNK_SLOTS} apart) · value rows
+     * of physical page {@code page} over slots [from, to), in passes of 2 vectors of dimensions: each
+     * value vector loaded (and widened) once serves all {@link #VALUE_ROWS} rows, whose weights sit at constant
+     * distances in {@code scores}. Rows past the last have zero weights and accumulate into scratch rows, never read.
+     * Each (row, dimension) adds its slots in order, one FMA each.
      */
-    private static void addValues(float[] scores, int r, int rows, int from, int to, KvCacheLayer cache,
+    private static void addValues(float[] scores, int p, int r, int from, int to, KvCacheLayer cache,
                                   int kind, int kvHead, int page, int headDim, float[] acc) {
-        if (from >= to) {
-            return;
-        }
         MemorySegment values = cache.values();
-        int slots = KvCacheLayer.PAGE;
-        int p0 = r * slots, p1 = Math.min(r + 1, rows) * slots, p2 = Math.min(r + 2, rows) * slots, p3 = Math.min(r + 3, rows) * slots;
-        int o0 = r * headDim, o1 = o0 + headDim, o2 = o1 + headDim, o3 = o2 + headDim;
+        final int slots = CHUNK_SLOTS; // between one row's weights and the next's
         long rowBase = cache.valueIndex(page, kvHead, 0);
         int d = 0;
-        for (; d + 4 * L <= headDim; d += 4 * L) {
-            FloatVector a0 = FloatVector.fromArray(F, acc, o0 + d), a1 = FloatVector.fromArray(F, acc, o0 + d + L);
-            FloatVector a2 = FloatVector.fromArray(F, acc, o0 + d + 2 * L), a3 = FloatVector.fromArray(F, acc, o0 + d + 3 * L);
-            FloatVector b0 = FloatVector.fromArray(F, acc, o1 + d), b1 = FloatVector.fromArray(F, acc, o1 + d + L);
-            FloatVector b2 = FloatVector.fromArray(F, acc, o1 + d + 2 * L), b3 = FloatVector.fromArray(F, acc, o1 + d + 3 * L);
-            FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
-            if (VALUE_ROWS == 4) {
-                c0 = FloatVector.fromArray(F, acc, o2 + d);
-                c1 = FloatVector.fromArray(F, acc, o2 + d + L);
-                c2 = FloatVector.fromArray(F, acc, o2 + d + 2 * L);
-                c3 = FloatVector.fromArray(F, acc, o2 + d + 3 * L);
-                e0 = FloatVector.fromArray(F, acc, o3 + d);
-                e1 = FloatVector.fromArray(F, acc, o3 + d + L);
-                e2 = FloatVector.fromArray(F, acc, o3 + d + 2 * L);
-                e3 = FloatVector.fromArray(F, acc, o3 + d + 3 * L);
+        for (; d + 2 * L <= headDim; d += 2 * L) {
+            int o = r * headDim + d;
+            FloatVector a0 = FloatVector.fromArray(F, acc, o), b0 = FloatVector.fromArray(F, acc, o + L);
+            FloatVector a1 = FloatVector.fromArray(F, acc, o + headDim), b1 = FloatVector.fromArray(F, acc, o + headDim + L);
+            FloatVector a2 = FloatVector.fromArray(F, acc, o + 2 * headDim), b2 = FloatVector.fromArray(F, acc, o + 2 * headDim + L);
+            FloatVector a3 = FloatVector.fromArray(F, acc, o + 3 * headDim), b3 = FloatVector.fromArray(F, acc, o + 3 * headDim + L);
+            FloatVector a4 = a0, b4 = a0, a5 = a0, b5 = a0, a6 = a0, b6 = a0, a7 = a0, b7 = a0;
+            if (VALUE_ROWS == 8) {
+                a4 = FloatVector.fromArray(F, acc, o + 4 * headDim);
+                b4 = FloatVector.fromArray(F, acc, o + 4 * headDim + L);
+                a5 = FloatVector.fromArray(F, acc, o + 5 * headDim);
+                b5 = FloatVector.fromArray(F, acc, o + 5 * headDim + L);
+                a6 = FloatVector.fromArray(F, acc, o + 6 * headDim);
+                b6 = FloatVector.fromArray(F, acc, o + 6 * headDim + L);
+                a7 = FloatVector.fromArray(F, acc, o + 7 * headDim);
+                b7 = FloatVector.fromArray(F, acc, o + 7 * headDim + L);
             }
             for (int s = from; s < to; s++) {
                 long v = rowBase + (long) s * headDim + d;
                 FloatVector v0 = kvLoad(values, kind, v);
-                FloatVector v1 = kvLoad(values, kind, v + L);
-                FloatVector v2 = kvLoad(values, kind, v + 2 * L);
-                FloatVector v3 = kvLoad(values, kind, v + 3 * L);
-                FloatVector w = FloatVector.broadcast(F, scores[p0 + s]);
+                FloatVector v1 = kvLoadNext(values, kind, v);
+                FloatVector w = FloatVector.broadcast(F, scores[p + s]);
                 a0 = v0.fma(w, a0);
-                a1 = v1.fma(w, a1);
-                a2 = v2.fma(w, a2);
-                a3 = v3.fma(w, a3);
-                w = FloatVector.broadcast(F, scores[p1 + s]);
-                b0 = v0.fma(w, b0);
+                b0 = v1.fma(w, b0);
+                w = FloatVector.broadcast(F, scores[p + slots + s]);
+                a1 = v0.fma(w, a1);
                 b1 = v1.fma(w, b1);
-                b2 = v2.fma(w, b2);
-                b3 = v3.fma(w, b3);
-                if (VALUE_ROWS == 4) {
-                    w = FloatVector.broadcast(F, scores[p2 + s]);
-                    c0 = v0.fma(w, c0);
-                    c1 = v1.fma(w, c1);
-                    c2 = v2.fma(w, c2);
-                    c3 = v3.fma(w, c3);
-                    w = FloatVector.broadcast(F, scores[p3 + s]);
-                    e0 = v0.fma(w, e0);
-                    e1 = v1.fma(w, e1);
-                    e2 = v2.fma(w, e2);
-                    e3 = v3.fma(w, e3);
+                w = FloatVector.broadcast(F, scores[p + 2 * slots + s]);
+                a2 = v0.fma(w, a2);
+                b2 = v1.fma(w, b2);
+                w = FloatVector.broadcast(F, scores[p + 3 * slots + s]);
+                a3 = v0.fma(w, a3);
+                b3 = v1.fma(w, b3);
+                if (VALUE_ROWS == 8) {
+                    w = FloatVector.broadcast(F, scores[p + 4 * slots + s]);
+                    a4 = v0.fma(w, a4);
+                    b4 = v1.fma(w, b4);
+                    w = FloatVector.broadcast(F, scores[p + 5 * slots + s]);
+                    a5 = v0.fma(w, a5);
+                    b5 = v1.fma(w, b5);
+                    w = FloatVector.broadcast(F, scores[p + 6 * slots + s]);
+                    a6 = v0.fma(w, a6);
+                    b6 = v1.fma(w, b6);
+                    w = FloatVector.broadcast(F, scores[p + 7 * slots + s]);
+                    a7 = v0.fma(w, a7);
+                    b7 = v1.fma(w, b7);
                 }
             }
-            a0.intoArray(acc, o0 + d);
-            a1.intoArray(acc, o0 + d + L);
-            a2.intoArray(acc, o0 + d + 2 * L);
-            a3.intoArray(acc, o0 + d + 3 * L);
-            b0.intoArray(acc, o1 + d);
-            b1.intoArray(acc, o1 + d + L);
-            b2.intoArray(acc, o1 + d + 2 * L);
-            b3.intoArray(acc, o1 + d + 3 * L);
-            if (VALUE_ROWS == 4) {
-                c0.intoArray(acc, o2 + d);
-                c1.intoArray(acc, o2 + d + L);
-                c2.intoArray(acc, o2 + d + 2 * L);
-                c3.intoArray(acc, o2 + d + 3 * L);
-                e0.intoArray(acc, o3 + d);
-                e1.intoArray(acc, o3 + d + L);
-                e2.intoArray(acc, o3 + d + 2 * L);
-                e3.intoArray(acc, o3 + d + 3 * L);
+            a0.intoArray(acc, o);
+            b0.intoArray(acc, o + L);
+            a1.intoArray(acc, o + headDim);
+            b1.intoArray(acc, o + headDim + L);
+            a2.intoArray(acc, o + 2 * headDim);
+            b2.intoArray(acc, o + 2 * headDim + L);
+            a3.intoArray(acc, o + 3 * headDim);
+            b3.intoArray(acc, o + 3 * headDim + L);
+            if (VALUE_ROWS == 8) {
+                a4.intoArray(acc, o + 4 * headDim);
+                b4.intoArray(acc, o + 4 * headDim + L);
+                a5.intoArray(acc, o + 5 * headDim);
+                b5.intoArray(acc, o + 5 * headDim + L);
+                a6.intoArray(acc, o + 6 * headDim);
+                b6.intoArray(acc, o + 6 * headDim + L);
+                a7.intoArray(acc, o + 7 * headDim);
+                b7.intoArray(acc, o + 7 * headDim + L);
             }
         }
-        for (; d < headDim; d++) { // a head size that is not a multiple of 4 vectors: its last dimensions
+        for (; d < headDim; d++) { // a head size that is not a multiple of 2 vectors: its last dimensions
             for (int i = 0; i < VALUE_ROWS; i++) {
-                int p = Math.min(r + i, rows) * slots;
-                float a = acc[o0 + i * headDim + d];
+                int o = (r + i) * headDim + d;
+                float a = acc[o];
                 for (int s = from; s < to; s++) {
-                    a += scores[p + s] * kvScalar(values, kind, rowBase + (long) s * headDim + d);
+                    a += scores[p + i * slots + s] * kvScalar(values, kind, rowBase + (long) s * headDim + d);
                 }
-                acc[o0 + i * headDim + d] = a;
+                acc[o] = a;
             }
         }
     }
