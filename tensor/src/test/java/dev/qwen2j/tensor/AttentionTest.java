@@ -141,6 +141,42 @@ class AttentionTest {
         return out;
     }
 
+    /**
+     * A prompt token's attention has the same bits whichever prefill call it is in: the softmax runs of pages start
+     * at absolute page numbers, not at the call's first token (what the prefix cache's cold = warm relies on). The
+     * context spans several runs of {@link Kernels#CHUNK_PAGES} pages and the blocks split mid-run.
+     */
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("dev.qwen2j.tensor.Widths#all")
+    void aPromptTokensAttentionDoesNotDependOnItsPrefillCall(int bits) {
+        CpuBackend backend = Widths.vector(bits);
+        Random random = new Random(33);
+        int heads = 14, kvHeads = 2, headDim = 64;
+        int start = Kernels.CHUNK_SLOTS + 37, tokens = Kernels.CHUNK_SLOTS + 11;
+        for (DType cacheType : new DType[]{DType.F32, DType.BF16, DType.I8}) {
+            for (int window : new int[]{0, Kernels.CHUNK_SLOTS + 5}) {
+                KvCacheLayer cache = scrambledCache(cacheType, kvHeads, start + tokens, headDim, random);
+                int kvWidth = kvHeads * headDim;
+                float[] history = TestTensors.randomFloats((start + tokens) * 2 * kvWidth, random);
+                backend.storeKv(cache, history, 0, kvWidth, 2 * kvWidth, start + tokens, 0);
+                int qWidth = heads * headDim;
+                float[] q = TestTensors.randomFloats(tokens * qWidth, random);
+                float[] whole = new float[tokens * qWidth];
+                backend.attention(q, 0, qWidth, heads, cache, tokens, start, window, whole);
+                for (int split : new int[]{1, 17, Kernels.CHUNK_SLOTS - 37}) {
+                    float[] parts = new float[tokens * qWidth];
+                    backend.attention(q, 0, qWidth, heads, cache, split, start, window, parts, 0);
+                    backend.attention(java.util.Arrays.copyOfRange(q, split * qWidth, q.length), 0, qWidth, heads, cache,
+                            tokens - split, start + split, window, parts, split * qWidth);
+                    for (int i = split == 1 ? qWidth : 0; i < whole.length; i++) { // one token alone is a decode
+                        assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(parts[i]),
+                                cacheType + " window " + window + " split " + split + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} bits")
     @MethodSource("dev.qwen2j.tensor.Widths#all")
     void storeKvRoundsToTheCacheType(int bits) {
