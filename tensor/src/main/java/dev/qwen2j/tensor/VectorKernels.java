@@ -5,6 +5,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -411,7 +412,22 @@ final class VectorKernels implements Kernels {
      * on when the JIT ran; these operations round the same in every tier.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector c = x.lanewise(VectorOperators.MAX, EXP_LOW).lanewise(VectorOperators.MIN, EXP_HIGH);
+        FloatVector clamped = x.lanewise(VectorOperators.MAX, EXP_LOW).lanewise(VectorOperators.MIN, EXP_HIGH);
+        return exp(x, clamped).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HIGH));
+    }
+
+    /**
+     * {@link #exp} of softmax's {@code score − max ≤ 0} (−∞ for a masked slot): the same bits for every x up to
+     * {@code EXP_HIGH}, NaN included, with one compare and blend for the clamp where Java's max and min semantics
+     * (NaN, signed zeros) cost six instructions each.
+     */
+    static FloatVector expOfNonPositive(FloatVector x) {
+        VectorMask<Float> low = x.lt(EXP_LOW);
+        return exp(x, x.blend(EXP_LOW, low));
+    }
+
+    /** e^x from x clamped to [EXP_LOW, EXP_HIGH]; 0 below EXP_LOW. */
+    private static FloatVector exp(FloatVector x, FloatVector c) {
         FloatVector round = FloatVector.broadcast(F, 12582912f); // 1.5 · 2^23: adding it rounds to an integer
         FloatVector t = c.fma(FloatVector.broadcast(F, 1.44269504088896341f), round);
         FloatVector n = t.sub(round);
@@ -426,7 +442,7 @@ final class VectorKernels implements Kernels {
         FloatVector y = p.fma(r.mul(r), r).add(1f);
         FloatVector twoToN = ((IntVector) t.reinterpretAsInts()).sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23)
                 .reinterpretAsFloats();
-        return y.mul(twoToN).blend(0f, x.lt(EXP_LOW)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HIGH));
+        return y.mul(twoToN).blend(0f, x.lt(EXP_LOW));
     }
 
     @Override
@@ -601,14 +617,15 @@ final class VectorKernels implements Kernels {
         java.util.Arrays.fill(scores, row, row + first, Float.NEGATIVE_INFINITY);
         java.util.Arrays.fill(scores, row + end, row + slots, Float.NEGATIVE_INFINITY);
         FloatVector max = FloatVector.fromArray(F, scores, row);
-        for (int s = L; s < slots; s += L) {
-            max = max.max(FloatVector.fromArray(F, scores, row + s));
+        for (int s = L; s < slots; s += L) { // a compare and a blend: Java's max would also order NaN and ±0
+            FloatVector v = FloatVector.fromArray(F, scores, row + s);
+            max = max.blend(v, v.compare(VectorOperators.GT, max));
         }
         float newMax = Math.max(m[r], max.reduceLanes(VectorOperators.MAX));
         float correction = (float) Math.exp(m[r] - newMax); // 0 for the first page a row sees
         FloatVector sum = FloatVector.zero(F);
         for (int s = 0; s < slots; s += L) {
-            FloatVector p = exp(FloatVector.fromArray(F, scores, row + s).sub(newMax));
+            FloatVector p = expOfNonPositive(FloatVector.fromArray(F, scores, row + s).sub(newMax));
             sum = sum.add(p);
             if (cache.valueScales() != null) { // an I8 value's scale folds into its weight
                 int page = cache.pages().page(firstPage + (s >>> KvCacheLayer.PAGE_SHIFT));

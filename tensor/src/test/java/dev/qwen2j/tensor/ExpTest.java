@@ -55,6 +55,27 @@ class ExpTest {
         assertSameBits(x, warm);
     }
 
+    /** Softmax's cheaper clamp changes no bit anywhere up to the upper clamp: −∞, NaN, the low edge, 0 and above. */
+    @Test
+    void expOfNonPositiveHasTheBitsOfExp() {
+        Random random = new Random(7);
+        float[] x = new float[4096 * L];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextDouble(-100, 88.37626);
+        }
+        float[] edges = {Float.NEGATIVE_INFINITY, Float.NaN, -87.33654f, Math.nextDown(-87.33654f), Math.nextUp(-87.33654f),
+                -0f, 0f, Float.MIN_VALUE, -Float.MIN_VALUE, 88.37626f};
+        System.arraycopy(edges, 0, x, 0, edges.length);
+        for (int i = 0; i < x.length; i += L) {
+            FloatVector v = FloatVector.fromArray(VectorKernels.F, x, i);
+            float[] expected = VectorKernels.exp(v).toArray();
+            float[] actual = VectorKernels.expOfNonPositive(v).toArray();
+            for (int j = 0; j < L; j++) {
+                assertEquals(Float.floatToRawIntBits(expected[j]), Float.floatToRawIntBits(actual[j]), "exp(" + x[i + j] + ")");
+            }
+        }
+    }
+
     private static void assertSameBits(float[] x, float[] y) {
         for (int i = 0; i < x.length; i++) {
             assertEquals(Float.floatToRawIntBits(scalarExp(x[i])), Float.floatToRawIntBits(y[i]), "exp(" + x[i] + ")");
