@@ -480,6 +480,9 @@ final class VectorKernels implements Kernels {
     @Override
     public void attendPages(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kvHead, int firstPage, int pageCount,
                             int[] lo, int[] hi, float scale, float[] m, float[] l, float[] acc, float[] scores) {
+        if (pageCount > CHUNK_PAGES) {
+            throw new IllegalArgumentException(pageCount + " pages in one run, more than the scratch's " + CHUNK_PAGES);
+        }
         int kind = cache.dtype() == DType.F32 ? F32_KV : cache.dtype() == DType.BF16 ? BF16_KV : I8_KV;
         int headDim = cache.headDim();
         PageTable table = cache.pages();
