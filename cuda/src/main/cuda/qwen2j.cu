@@ -1,8 +1,8 @@
 // qwen2j's CUDA kernels: the Qwen2 forward pass on device-resident F32 activations of `tokens` rows, bf16 or int8
-// weights, and the CPU backend's paged KV cache (tensor/KvCacheLayer): pages of PAGE = 32 positions, a page of a
-// pool holding keys [kv_head][head_dim][PAGE] (transposed) and values [kv_head][PAGE][head_dim], found through a
-// sequence's page table (int32, logical page -> pool page). Compiled to PTX for sm_90 (scripts/build-ptx.sh); the
-// PTX is committed beside the Java sources that load it. Launch geometry is documented per kernel and mirrored by
+// weights, and the CPU backend's paged KV cache (tensor/KvCacheLayer): head-major pools of pages of PAGE = 32
+// positions, keys [kv_head][pool_page][head_dim][PAGE] (transposed) and values [kv_head][pool_page][PAGE][head_dim],
+// found through a sequence's page table (int32, logical page -> pool page). Compiled to PTX for sm_90
+// (scripts/build-ptx.sh); the PTX is committed beside the Java sources that load it. Launch geometry is documented per kernel and mirrored by
 // Launch.java; KernelIndexEmulationTest replays the index arithmetic on the CPU.
 #include <stdint.h>
 
@@ -238,18 +238,18 @@ extern "C" __global__ void matvec_int8(const int8_t* w, const float* scales, con
 // ---------------------------------------------------------------- paged KV cache
 
 // Element index of dimension d, slot `slot` of head h's keys in pool page `page` (KvCacheLayer.keyIndex + slot).
-__device__ __forceinline__ size_t key_index(int page, int kv_heads, int h, int head_dim, int d, int slot) {
-    return (((size_t) page * kv_heads + h) * head_dim + d) * PAGE + slot;
+__device__ __forceinline__ size_t key_index(int page, int pool_pages, int h, int head_dim, int d, int slot) {
+    return (((size_t) h * pool_pages + page) * head_dim + d) * PAGE + slot;
 }
 
 // Element index of slot `slot`, dimension d of head h's values in pool page `page` (KvCacheLayer.valueIndex + d).
-__device__ __forceinline__ size_t value_index(int page, int kv_heads, int h, int head_dim, int slot, int d) {
-    return (((size_t) page * kv_heads + h) * PAGE + slot) * head_dim + d;
+__device__ __forceinline__ size_t value_index(int page, int pool_pages, int h, int head_dim, int slot, int d) {
+    return (((size_t) h * pool_pages + page) * PAGE + slot) * head_dim + d;
 }
 
 // Float index of head h, slot `slot` of pool page `page` in the I8 scale arrays (KvCacheLayer.scaleIndex).
-__device__ __forceinline__ size_t scale_index(int page, int kv_heads, int h, int slot) {
-    return ((size_t) page * kv_heads + h) * PAGE + slot;
+__device__ __forceinline__ size_t scale_index(int page, int pool_pages, int h, int slot) {
+    return ((size_t) h * pool_pages + page) * PAGE + slot;
 }
 
 __device__ __forceinline__ void store(float* p, size_t i, float v) { p[i] = v; }
@@ -263,7 +263,7 @@ __device__ __forceinline__ float load(const int8_t* p, size_t i) { return (float
 // block: 128, striding head_dim.
 template <typename T>
 __device__ void store_kv(const float* src, int k_offset, int v_offset, int stride, T* keys, T* values,
-                         const int* page_table, int kv_heads, int head_dim, int start_position) {
+                         const int* page_table, int kv_heads, int pool_pages, int head_dim, int start_position) {
     int t = blockIdx.x, h = blockIdx.y;
     int position = start_position + t;
     int page = page_table[position >> PAGE_SHIFT];
@@ -271,21 +271,21 @@ __device__ void store_kv(const float* src, int k_offset, int v_offset, int strid
     const float* k = src + k_offset + (size_t) t * stride + h * head_dim;
     const float* v = src + v_offset + (size_t) t * stride + h * head_dim;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        store(keys, key_index(page, kv_heads, h, head_dim, d, slot), k[d]);
-        store(values, value_index(page, kv_heads, h, head_dim, slot, d), v[d]);
+        store(keys, key_index(page, pool_pages, h, head_dim, d, slot), k[d]);
+        store(values, value_index(page, pool_pages, h, head_dim, slot, d), v[d]);
     }
 }
 
 extern "C" __global__ void store_kv_f32(const float* src, int k_offset, int v_offset, int stride, float* keys,
-                                        float* values, const int* page_table, int kv_heads, int head_dim,
-                                        int start_position) {
-    store_kv(src, k_offset, v_offset, stride, keys, values, page_table, kv_heads, head_dim, start_position);
+                                        float* values, const int* page_table, int kv_heads, int pool_pages,
+                                        int head_dim, int start_position) {
+    store_kv(src, k_offset, v_offset, stride, keys, values, page_table, kv_heads, pool_pages, head_dim, start_position);
 }
 
 extern "C" __global__ void store_kv_bf16(const float* src, int k_offset, int v_offset, int stride, uint16_t* keys,
-                                         uint16_t* values, const int* page_table, int kv_heads, int head_dim,
-                                         int start_position) {
-    store_kv(src, k_offset, v_offset, stride, keys, values, page_table, kv_heads, head_dim, start_position);
+                                         uint16_t* values, const int* page_table, int kv_heads, int pool_pages,
+                                         int head_dim, int start_position) {
+    store_kv(src, k_offset, v_offset, stride, keys, values, page_table, kv_heads, pool_pages, head_dim, start_position);
 }
 
 // KvStore's I8: s = max|x| / 127 per head and position, stored beside; q = clamp(round(x / s), -127, 127), 0 when
@@ -297,7 +297,7 @@ __device__ int8_t quantize(float value, float scale) {
 
 extern "C" __global__ void store_kv_i8(const float* src, int k_offset, int v_offset, int stride, int8_t* keys,
                                        int8_t* values, float* key_scales, float* value_scales, const int* page_table,
-                                       int kv_heads, int head_dim, int start_position) {
+                                       int kv_heads, int pool_pages, int head_dim, int start_position) {
     int t = blockIdx.x, h = blockIdx.y;
     int position = start_position + t;
     int page = page_table[position >> PAGE_SHIFT];
@@ -311,12 +311,12 @@ extern "C" __global__ void store_kv_i8(const float* src, int k_offset, int v_off
     }
     float kscale = block_max(kmax) / 127.0f, vscale = block_max(vmax) / 127.0f;
     if (threadIdx.x == 0) {
-        key_scales[scale_index(page, kv_heads, h, slot)] = kscale;
-        value_scales[scale_index(page, kv_heads, h, slot)] = vscale;
+        key_scales[scale_index(page, pool_pages, h, slot)] = kscale;
+        value_scales[scale_index(page, pool_pages, h, slot)] = vscale;
     }
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        keys[key_index(page, kv_heads, h, head_dim, d, slot)] = quantize(k[d], kscale);
-        values[value_index(page, kv_heads, h, head_dim, slot, d)] = quantize(v[d], vscale);
+        keys[key_index(page, pool_pages, h, head_dim, d, slot)] = quantize(k[d], kscale);
+        values[value_index(page, pool_pages, h, head_dim, slot, d)] = quantize(v[d], vscale);
     }
 }
 
@@ -331,7 +331,7 @@ extern "C" __global__ void store_kv_i8(const float* src, int k_offset, int v_off
 template <typename T>
 __device__ void attention(const float* q, int q_offset, int q_stride, int heads, const T* keys, const T* values,
                           const float* key_scales, const float* value_scales, const int* page_table, int kv_heads,
-                          int head_dim, int start_position, int window, float scale, float* out) {
+                          int pool_pages, int head_dim, int start_position, int window, float scale, float* out) {
     __shared__ float qs[MAX_HEAD_DIM];
     __shared__ float warp_m[ATTN_WARPS], warp_l[ATTN_WARPS];
     __shared__ float warp_acc[ATTN_WARPS][MAX_HEAD_DIM];
@@ -353,8 +353,10 @@ __device__ void attention(const float* q, int q_offset, int q_stride, int heads,
         float score = -INFINITY;
         if (position >= lo && position <= hi) {
             float dot = 0.0f;
-            for (int d = 0; d < head_dim; d++) dot += qs[d] * load(keys, key_index(page, kv_heads, kv, head_dim, d, lane));
-            if (key_scales != nullptr) dot *= key_scales[scale_index(page, kv_heads, kv, lane)];
+            for (int d = 0; d < head_dim; d++) {
+                dot += qs[d] * load(keys, key_index(page, pool_pages, kv, head_dim, d, lane));
+            }
+            if (key_scales != nullptr) dot *= key_scales[scale_index(page, pool_pages, kv, lane)];
             score = dot * scale;
         }
         float page_max = warp_max(score);           // finite: every page from lo/PAGE to hi/PAGE has a visible slot
@@ -362,7 +364,7 @@ __device__ void attention(const float* q, int q_offset, int q_stride, int heads,
         float correction = expf(m - new_max);       // 0 for the warp's first page
         float e = expf(score - new_max);            // 0 for a slot out of reach
         l = l * correction + warp_sum(e);
-        float weight = value_scales != nullptr ? e * value_scales[scale_index(page, kv_heads, kv, lane)] : e;
+        float weight = value_scales != nullptr ? e * value_scales[scale_index(page, pool_pages, kv, lane)] : e;
 #pragma unroll
         for (int j = 0; j < MAX_HEAD_DIM / WARP; j++) acc[j] *= correction;
         for (int s = 0; s < PAGE; s++) {
@@ -371,7 +373,7 @@ __device__ void attention(const float* q, int q_offset, int q_stride, int heads,
 #pragma unroll
                 for (int j = 0; j < MAX_HEAD_DIM / WARP; j++) {
                     int d = lane + j * WARP;
-                    if (d < head_dim) acc[j] += ws * load(values, value_index(page, kv_heads, kv, head_dim, s, d));
+                    if (d < head_dim) acc[j] += ws * load(values, value_index(page, pool_pages, kv, head_dim, s, d));
                 }
             }
         }
@@ -397,26 +399,26 @@ __device__ void attention(const float* q, int q_offset, int q_stride, int heads,
 }
 
 extern "C" __global__ void attention_f32(const float* q, int q_offset, int q_stride, int heads, const float* keys,
-                                         const float* values, const int* page_table, int kv_heads, int head_dim,
-                                         int start_position, int window, float scale, float* out) {
+                                         const float* values, const int* page_table, int kv_heads, int pool_pages,
+                                         int head_dim, int start_position, int window, float scale, float* out) {
     attention(q, q_offset, q_stride, heads, keys, values, (const float*) nullptr, (const float*) nullptr, page_table,
-              kv_heads, head_dim, start_position, window, scale, out);
+              kv_heads, pool_pages, head_dim, start_position, window, scale, out);
 }
 
 extern "C" __global__ void attention_bf16(const float* q, int q_offset, int q_stride, int heads,
                                           const uint16_t* keys, const uint16_t* values, const int* page_table,
-                                          int kv_heads, int head_dim, int start_position, int window, float scale,
-                                          float* out) {
+                                          int kv_heads, int pool_pages, int head_dim, int start_position, int window,
+                                          float scale, float* out) {
     attention(q, q_offset, q_stride, heads, keys, values, (const float*) nullptr, (const float*) nullptr, page_table,
-              kv_heads, head_dim, start_position, window, scale, out);
+              kv_heads, pool_pages, head_dim, start_position, window, scale, out);
 }
 
 extern "C" __global__ void attention_i8(const float* q, int q_offset, int q_stride, int heads, const int8_t* keys,
                                         const int8_t* values, const float* key_scales, const float* value_scales,
-                                        const int* page_table, int kv_heads, int head_dim, int start_position,
-                                        int window, float scale, float* out) {
-    attention(q, q_offset, q_stride, heads, keys, values, key_scales, value_scales, page_table, kv_heads, head_dim,
-              start_position, window, scale, out);
+                                        const int* page_table, int kv_heads, int pool_pages, int head_dim,
+                                        int start_position, int window, float scale, float* out) {
+    attention(q, q_offset, q_stride, heads, keys, values, key_scales, value_scales, page_table, kv_heads, pool_pages,
+              head_dim, start_position, window, scale, out);
 }
 
 // ---------------------------------------------------------------- sampling

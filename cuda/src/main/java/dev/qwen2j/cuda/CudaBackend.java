@@ -142,7 +142,7 @@ public final class CudaBackend implements Backend {
             valueScales = deviceSegment(scaleBytes, arena);
         }
         return new KvCacheLayer(deviceSegment(bytes, arena), deviceSegment(bytes, arena), keyScales, valueScales, dtype,
-                kvHeads, headDim, table);
+                kvHeads, headDim, pages, table);
     }
 
     private MemorySegment deviceSegment(long bytes, Arena arena) {
@@ -152,19 +152,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copyKvPage(KvCacheLayer pool, int from, int to) {
-        int bytes = pool.dtype().byteSize();
-        long block = (long) pool.kvHeads() * pool.headDim() * KvCacheLayer.PAGE * bytes;
-        cuda.copy(pool.keys().address() + pool.keyIndex(from, 0, 0) * bytes,
-                pool.keys().address() + pool.keyIndex(to, 0, 0) * bytes, block);
-        cuda.copy(pool.values().address() + pool.valueIndex(from, 0, 0) * bytes,
-                pool.values().address() + pool.valueIndex(to, 0, 0) * bytes, block);
-        if (pool.keyScales() != null) {
-            long scales = (long) pool.kvHeads() * KvCacheLayer.PAGE * Float.BYTES;
-            cuda.copy(pool.keyScales().address() + pool.scaleIndex(from, 0, 0) * Float.BYTES,
-                    pool.keyScales().address() + pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
-            cuda.copy(pool.valueScales().address() + pool.scaleIndex(from, 0, 0) * Float.BYTES,
-                    pool.valueScales().address() + pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
-        }
+        pool.copyPage(from, to, (segment, fromByte, toByte, bytes) ->
+                cuda.copy(segment.address() + fromByte, segment.address() + toByte, bytes));
     }
 
     // ---------------------------------------------------------------- weights

@@ -4,9 +4,9 @@ import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.KvCacheLayer;
 
 /**
- * The KV cache's two kernels on the device, over the CPU's paged layout ({@link KvCacheLayer}: pages of
- * {@link KvCacheLayer#PAGE} positions, keys transposed {@code [kvHead][headDim][PAGE]}, values
- * {@code [kvHead][PAGE][headDim]}, I8 scales beside), so that page tables, the prefix cache and copy on write are the model's, shared
+ * The KV cache's two kernels on the device, over the CPU's paged layout ({@link KvCacheLayer}: head-major pools of
+ * pages of {@link KvCacheLayer#PAGE} positions, keys transposed {@code [kvHead][poolPage][headDim][PAGE]}, values
+ * {@code [kvHead][poolPage][PAGE][headDim]}, I8 scales beside), so that page tables, the prefix cache and copy on write are the model's, shared
  * by both backends. A launch reads the sequence's page table from the device (uploaded just before).
  */
 final class PagedKv {
@@ -26,7 +26,7 @@ final class PagedKv {
                 .pointer(cache.keys().address()).pointer(cache.values().address());
         scales(cache, a);
         cuda.launch("store_kv_" + suffix(cache), Launch.storeKv(tokens, cache.kvHeads()), a.pointer(pages)
-                .i32(cache.kvHeads()).i32(cache.headDim()).i32(startPosition));
+                .i32(cache.kvHeads()).i32(cache.poolPages()).i32(cache.headDim()).i32(startPosition));
     }
 
     static void attend(CudaBackend backend, CudaBackend.DeviceBuffer q, int qOffset, int qStride, int heads,
@@ -44,7 +44,7 @@ final class PagedKv {
         CudaContext.LaunchArgs a = cuda.args().pointer(q.pointer()).i32(qOffset).i32(qStride).i32(heads)
                 .pointer(cache.keys().address()).pointer(cache.values().address());
         scales(cache, a);
-        a.pointer(pages).i32(cache.kvHeads()).i32(cache.headDim()).i32(startPosition).i32(window)
+        a.pointer(pages).i32(cache.kvHeads()).i32(cache.poolPages()).i32(cache.headDim()).i32(startPosition).i32(window)
                 .f32((float) (1.0 / Math.sqrt(cache.headDim()))).pointer(out.at(outOffset));
         cuda.launch("attention_" + suffix(cache), Launch.attention(heads, tokens, cache.headDim()), a);
     }

@@ -300,29 +300,34 @@ class CudaKernelDeviceTest {
                     Launch store = Launch.storeKv(positions, kvHeads);
                     switch (dtype) {
                         case F32 -> launch("store_kv_f32", store, new Ptr(src), 0, width, 2 * width, new Ptr(keys), new Ptr(values),
-                                new Ptr(dTable), kvHeads, headDim, 0);
+                                new Ptr(dTable), kvHeads, poolPages, headDim, 0);
                         case BF16 -> launch("store_kv_bf16", store, new Ptr(src), 0, width, 2 * width, new Ptr(keys), new Ptr(values),
-                                new Ptr(dTable), kvHeads, headDim, 0);
+                                new Ptr(dTable), kvHeads, poolPages, headDim, 0);
                         default -> launch("store_kv_i8", store, new Ptr(src), 0, width, 2 * width, new Ptr(keys), new Ptr(values),
-                                new Ptr(keyScales), new Ptr(valueScales), new Ptr(dTable), kvHeads, headDim, 0);
+                                new Ptr(keyScales), new Ptr(valueScales), new Ptr(dTable), kvHeads, poolPages, headDim, 0);
                     }
                     // Pages the table never maps stay unwritten on the device and zero on the CPU: compare mapped ones.
                     MemorySegment dk = download(keys, poolBytes), dv = download(values, poolBytes);
-                    long pageBytes = poolBytes / poolPages;
+                    long blockBytes = (long) headDim * KvCacheLayer.PAGE * dtype.byteSize(); // one head's page
                     for (int i = 0; i < pages; i++) {
-                        long from = pageTable[i] * pageBytes;
-                        assertEquals(-1, cache.keys().asSlice(from, pageBytes).mismatch(dk.asSlice(from, pageBytes)), what + ": keys of page " + i);
-                        assertEquals(-1, cache.values().asSlice(from, pageBytes).mismatch(dv.asSlice(from, pageBytes)), what + ": values of page " + i);
+                        for (int h = 0; h < kvHeads; h++) {
+                            long from = cache.keyIndex(pageTable[i], h, 0) * dtype.byteSize();
+                            assertEquals(-1, cache.keys().asSlice(from, blockBytes).mismatch(dk.asSlice(from, blockBytes)),
+                                    what + ": keys of page " + i + " head " + h);
+                            from = cache.valueIndex(pageTable[i], h, 0) * dtype.byteSize();
+                            assertEquals(-1, cache.values().asSlice(from, blockBytes).mismatch(dv.asSlice(from, blockBytes)),
+                                    what + ": values of page " + i + " head " + h);
+                        }
                     }
                     long out = alloc((long) expected.length * 4), dq = upload(q);
                     Launch l = Launch.attention(heads, tokens, headDim);
                     switch (dtype) {
                         case F32 -> launch("attention_f32", l, new Ptr(dq), 0, heads * headDim, heads, new Ptr(keys), new Ptr(values),
-                                new Ptr(dTable), kvHeads, headDim, start, window, scale, new Ptr(out));
+                                new Ptr(dTable), kvHeads, poolPages, headDim, start, window, scale, new Ptr(out));
                         case BF16 -> launch("attention_bf16", l, new Ptr(dq), 0, heads * headDim, heads, new Ptr(keys), new Ptr(values),
-                                new Ptr(dTable), kvHeads, headDim, start, window, scale, new Ptr(out));
+                                new Ptr(dTable), kvHeads, poolPages, headDim, start, window, scale, new Ptr(out));
                         default -> launch("attention_i8", l, new Ptr(dq), 0, heads * headDim, heads, new Ptr(keys), new Ptr(values),
-                                new Ptr(keyScales), new Ptr(valueScales), new Ptr(dTable), kvHeads, headDim, start, window, scale,
+                                new Ptr(keyScales), new Ptr(valueScales), new Ptr(dTable), kvHeads, poolPages, headDim, start, window, scale,
                                 new Ptr(out));
                     }
                     assertClose(expected, downloadFloats(out, expected.length), 1e-4f, what);

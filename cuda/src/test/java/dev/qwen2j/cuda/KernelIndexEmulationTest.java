@@ -194,16 +194,16 @@ class KernelIndexEmulationTest {
     }
 
     /** qwen2j.cu's key_index, value_index, scale_index, written the same way. */
-    static long keyIndex(int page, int kvHeads, int h, int headDim, int d, int slot) {
-        return (((long) page * kvHeads + h) * headDim + d) * KvCacheLayer.PAGE + slot;
+    static long keyIndex(int page, int poolPages, int h, int headDim, int d, int slot) {
+        return (((long) h * poolPages + page) * headDim + d) * KvCacheLayer.PAGE + slot;
     }
 
-    static long valueIndex(int page, int kvHeads, int h, int headDim, int slot, int d) {
-        return (((long) page * kvHeads + h) * KvCacheLayer.PAGE + slot) * headDim + d;
+    static long valueIndex(int page, int poolPages, int h, int headDim, int slot, int d) {
+        return (((long) h * poolPages + page) * KvCacheLayer.PAGE + slot) * headDim + d;
     }
 
-    static long scaleIndex(int page, int kvHeads, int h, int slot) {
-        return ((long) page * kvHeads + h) * KvCacheLayer.PAGE + slot;
+    static long scaleIndex(int page, int poolPages, int h, int slot) {
+        return ((long) h * poolPages + page) * KvCacheLayer.PAGE + slot;
     }
 
     /** qwen2j.cu's float_to_bf16. */
@@ -253,13 +253,13 @@ class KernelIndexEmulationTest {
                         }
                         kscale = kmax / 127f;
                         vscale = vmax / 127f;
-                        emulated.keyScales().setAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, kvHeads, h, slot), kscale);
-                        emulated.valueScales().setAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, kvHeads, h, slot), vscale);
+                        emulated.keyScales().setAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, poolPages, h, slot), kscale);
+                        emulated.valueScales().setAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, poolPages, h, slot), vscale);
                     }
                     for (int thread = 0; thread < l.blockX(); thread++) {
                         for (int d = thread; d < headDim; d += l.blockX()) {
-                            put(emulated.keys(), dtype, keyIndex(page, kvHeads, h, headDim, d, slot), src[k + d], kscale);
-                            put(emulated.values(), dtype, valueIndex(page, kvHeads, h, headDim, slot, d), src[v + d], vscale);
+                            put(emulated.keys(), dtype, keyIndex(page, poolPages, h, headDim, d, slot), src[k + d], kscale);
+                            put(emulated.values(), dtype, valueIndex(page, poolPages, h, headDim, slot, d), src[v + d], vscale);
                         }
                     }
                 }
@@ -345,10 +345,10 @@ class KernelIndexEmulationTest {
                                 if (position >= lo && position <= hi) {
                                     float dot = 0f;
                                     for (int d = 0; d < headDim; d++) {
-                                        dot += q[qh + d] * load(cache.keys(), dtype, keyIndex(page, kvHeads, kvHead, headDim, d, lane));
+                                        dot += q[qh + d] * load(cache.keys(), dtype, keyIndex(page, cache.poolPages(), kvHead, headDim, d, lane));
                                     }
                                     if (dtype == DType.I8) {
-                                        dot *= cache.keyScales().getAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, kvHeads, kvHead, lane));
+                                        dot *= cache.keyScales().getAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, cache.poolPages(), kvHead, lane));
                                     }
                                     score[lane] = dot * scale;
                                 }
@@ -363,7 +363,7 @@ class KernelIndexEmulationTest {
                                 float e = (float) Math.exp(score[lane] - newMax);
                                 eSum += e;
                                 weight[lane] = dtype == DType.I8
-                                        ? e * cache.valueScales().getAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, kvHeads, kvHead, lane))
+                                        ? e * cache.valueScales().getAtIndex(ValueLayout.JAVA_FLOAT, scaleIndex(page, cache.poolPages(), kvHead, lane))
                                         : e;
                             }
                             lsum = lsum * correction + eSum;
@@ -376,7 +376,7 @@ class KernelIndexEmulationTest {
                                         for (int j = 0; j < perLane; j++) {
                                             int d = lane + j * Launch.WARP;
                                             if (d < headDim) {
-                                                acc[lane][j] += weight[s] * load(cache.values(), dtype, valueIndex(page, kvHeads, kvHead, headDim, s, d));
+                                                acc[lane][j] += weight[s] * load(cache.values(), dtype, valueIndex(page, cache.poolPages(), kvHead, headDim, s, d));
                                             }
                                         }
                                     }

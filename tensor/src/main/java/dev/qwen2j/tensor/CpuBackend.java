@@ -603,19 +603,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copyKvPage(KvCacheLayer pool, int from, int to) {
-        int bytes = pool.dtype().byteSize();
-        long block = (long) pool.kvHeads() * pool.headDim() * KvCacheLayer.PAGE * bytes;
-        MemorySegment.copy(pool.keys(), pool.keyIndex(from, 0, 0) * bytes, pool.keys(),
-                pool.keyIndex(to, 0, 0) * bytes, block);
-        MemorySegment.copy(pool.values(), pool.valueIndex(from, 0, 0) * bytes, pool.values(),
-                pool.valueIndex(to, 0, 0) * bytes, block);
-        if (pool.keyScales() != null) {
-            long scales = (long) pool.kvHeads() * KvCacheLayer.PAGE * Float.BYTES;
-            MemorySegment.copy(pool.keyScales(), pool.scaleIndex(from, 0, 0) * Float.BYTES, pool.keyScales(),
-                    pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
-            MemorySegment.copy(pool.valueScales(), pool.scaleIndex(from, 0, 0) * Float.BYTES, pool.valueScales(),
-                    pool.scaleIndex(to, 0, 0) * Float.BYTES, scales);
-        }
+        pool.copyPage(from, to, (segment, fromByte, toByte, bytes) -> MemorySegment.copy(segment, fromByte, segment, toByte, bytes));
     }
 
     @Override
