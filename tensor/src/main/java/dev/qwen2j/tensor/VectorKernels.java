@@ -513,8 +513,8 @@ final class VectorKernels implements Kernels {
             }
             int page = table.page(firstPage + i);
             for (int r = 0; r < rows; r += VALUE_ROWS) {
-                addValues(scores, r * CHUNK_SLOTS + i * KvCacheLayer.PAGE, r, pageFrom, pageTo, cache, kind, kvHead, page,
-                        headDim, acc);
+                addValues(scores, r * CHUNK_SLOTS + i * KvCacheLayer.PAGE, r, rows, pageFrom, pageTo, cache, kind, kvHead,
+                        page, headDim, acc);
             }
         }
     }
@@ -535,6 +535,7 @@ final class VectorKernels implements Kernels {
             int q5 = qRows[Math.min(r + 5, rows - 1)];
             int q6 = qRows[Math.min(r + 6, rows - 1)];
             int q7 = qRows[Math.min(r + 7, rows - 1)];
+            boolean eighth = r + 7 < rows; // else a dummy row: 7 query heads a KV head (Qwen2.5) fill 7 of 8
             for (int g = 0; g < slots; g += 2 * L) {
                 FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F);
                 FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
@@ -570,9 +571,11 @@ final class VectorKernels implements Kernels {
                         b = FloatVector.broadcast(F, q[q6 + d]);
                         a60 = k0.fma(b, a60);
                         a61 = k1.fma(b, a61);
-                        b = FloatVector.broadcast(F, q[q7 + d]);
-                        a70 = k0.fma(b, a70);
-                        a71 = k1.fma(b, a71);
+                        if (eighth) {
+                            b = FloatVector.broadcast(F, q[q7 + d]);
+                            a70 = k0.fma(b, a70);
+                            a71 = k1.fma(b, a71);
+                        }
                     }
                 }
                 FloatVector s0 = FloatVector.broadcast(F, scale);
@@ -598,8 +601,10 @@ final class VectorKernels implements Kernels {
                     a51.mul(s1).intoArray(scores, o + 5 * CHUNK_SLOTS + L);
                     a60.mul(s0).intoArray(scores, o + 6 * CHUNK_SLOTS);
                     a61.mul(s1).intoArray(scores, o + 6 * CHUNK_SLOTS + L);
-                    a70.mul(s0).intoArray(scores, o + 7 * CHUNK_SLOTS);
-                    a71.mul(s1).intoArray(scores, o + 7 * CHUNK_SLOTS + L);
+                    if (eighth) {
+                        a70.mul(s0).intoArray(scores, o + 7 * CHUNK_SLOTS);
+                        a71.mul(s1).intoArray(scores, o + 7 * CHUNK_SLOTS + L);
+                    }
                 }
             }
         }
@@ -655,8 +660,9 @@ final class VectorKernels implements Kernels {
      * distances in {@code scores}. Rows past the last have zero weights and accumulate into scratch rows, never read.
      * Each (row, dimension) adds its slots in order, one FMA each.
      */
-    private static void addValues(float[] scores, int p, int r, int from, int to, KvCacheLayer cache,
+    private static void addValues(float[] scores, int p, int r, int rows, int from, int to, KvCacheLayer cache,
                                   int kind, int kvHead, int page, int headDim, float[] acc) {
+        boolean eighth = r + 7 < rows; // else a dummy row of zero weight, skipped
         MemorySegment values = cache.values();
         final int slots = CHUNK_SLOTS; // between one row's weights and the next's
         long rowBase = cache.valueIndex(page, kvHead, 0);
@@ -675,8 +681,10 @@ final class VectorKernels implements Kernels {
                 b5 = FloatVector.fromArray(F, acc, o + 5 * headDim + L);
                 a6 = FloatVector.fromArray(F, acc, o + 6 * headDim);
                 b6 = FloatVector.fromArray(F, acc, o + 6 * headDim + L);
-                a7 = FloatVector.fromArray(F, acc, o + 7 * headDim);
-                b7 = FloatVector.fromArray(F, acc, o + 7 * headDim + L);
+                if (eighth) {
+                    a7 = FloatVector.fromArray(F, acc, o + 7 * headDim);
+                    b7 = FloatVector.fromArray(F, acc, o + 7 * headDim + L);
+                }
             }
             for (int s = from; s < to; s++) {
                 long v = rowBase + (long) s * headDim + d;
@@ -704,9 +712,11 @@ final class VectorKernels implements Kernels {
                     w = FloatVector.broadcast(F, scores[p + 6 * slots + s]);
                     a6 = v0.fma(w, a6);
                     b6 = v1.fma(w, b6);
-                    w = FloatVector.broadcast(F, scores[p + 7 * slots + s]);
-                    a7 = v0.fma(w, a7);
-                    b7 = v1.fma(w, b7);
+                    if (eighth) {
+                        w = FloatVector.broadcast(F, scores[p + 7 * slots + s]);
+                        a7 = v0.fma(w, a7);
+                        b7 = v1.fma(w, b7);
+                    }
                 }
             }
             a0.intoArray(acc, o);
@@ -724,8 +734,10 @@ final class VectorKernels implements Kernels {
                 b5.intoArray(acc, o + 5 * headDim + L);
                 a6.intoArray(acc, o + 6 * headDim);
                 b6.intoArray(acc, o + 6 * headDim + L);
-                a7.intoArray(acc, o + 7 * headDim);
-                b7.intoArray(acc, o + 7 * headDim + L);
+                if (eighth) {
+                    a7.intoArray(acc, o + 7 * headDim);
+                    b7.intoArray(acc, o + 7 * headDim + L);
+                }
             }
         }
         for (; d < headDim; d++) { // a head size that is not a multiple of 2 vectors: its last dimensions
