@@ -67,20 +67,20 @@ final class ModelSource {
         }
     }
 
-    /** {@code --device} and {@code --gpu-layers} on {@code options}, each error naming its flag. */
+    /** {@code --device} and {@code --gpu-layers} on {@code options}, each error naming its flag; ModelOptions checks them. */
     private ModelOptions.Builder deviceOptions(ModelOptions.Builder options) {
+        Device parsed;
         try {
-            options.device(Device.parse(device));
+            parsed = Device.parse(device);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--device: " + e.getMessage(), e);
         }
-        if (gpuLayers < -1) {
-            throw new IllegalArgumentException("--gpu-layers must be >= 0 (or -1 for all), got " + gpuLayers);
+        try {
+            ModelOptions.builder().device(parsed).gpuLayers(gpuLayers).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--gpu-layers: " + e.getMessage(), e);
         }
-        if (gpuLayers >= 0 && Device.parse(device).kind() == Device.Kind.CPU) {
-            throw new IllegalArgumentException("--gpu-layers " + gpuLayers + " needs --device cuda, cuda:N or auto");
-        }
-        return options.gpuLayers(gpuLayers);
+        return options.device(parsed).gpuLayers(gpuLayers);
     }
 
     /** {@code --kv-cache} as a cache element type. */
