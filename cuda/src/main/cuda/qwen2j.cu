@@ -131,6 +131,19 @@ extern "C" __global__ void embed_f32(const float* table, const int* ids, float* 
 
 // ---------------------------------------------------------------- matvec
 
+// The end of a matvec warp: each of its n tokens' lane sums reduced across the warp, lane 0 storing
+// y[t0 + t, row] (+ bias[row] when bias is not null).
+__device__ __forceinline__ void store_row_sums(const float (&sum)[MATVEC_TOKENS], int n, int lane, const float* bias,
+                                               float* y, int t0, int rows, int row) {
+#pragma unroll
+    for (int t = 0; t < MATVEC_TOKENS; t++) {
+        if (t < n) {
+            float v = warp_sum(sum[t]);
+            if (lane == 0) y[(size_t) (t0 + t) * rows + row] = bias == nullptr ? v : v + bias[row];
+        }
+    }
+}
+
 // y[t, r] = W[r, :] . x[t, :] + bias[r] for bf16 W [rows][cols], x [tokens][cols], y [tokens][rows]; bias may be
 // null. One warp per row, 8 warps a block; a block serves MATVEC_TOKENS rows of x from one read of its weights.
 // Grid: (ceil(rows / 8), ceil(tokens / 8)); block 256. Lanes stride the row in 8-element (16-byte) loads when
@@ -172,13 +185,7 @@ extern "C" __global__ void matvec_bf16(const uint16_t* w, const float* x, const 
             for (int t = 0; t < MATVEC_TOKENS; t++) if (t < n) sum[t] += wk * xt[(size_t) t * cols + k];
         }
     }
-#pragma unroll
-    for (int t = 0; t < MATVEC_TOKENS; t++) {
-        if (t < n) {
-            float s = warp_sum(sum[t]);
-            if (lane == 0) y[(size_t) (t0 + t) * rows + row] = bias == nullptr ? s : s + bias[row];
-        }
-    }
+    store_row_sums(sum, n, lane, bias, y, t0, rows, row);
 }
 
 // As matvec_bf16 for the quant module's Int8Matrix: int8 W [rows][cols] and F32 scales [rows][cols / group],
@@ -226,13 +233,7 @@ extern "C" __global__ void matvec_int8(const int8_t* w, const float* scales, con
             for (int t = 0; t < MATVEC_TOKENS; t++) if (t < n) sum[t] += wk * xt[(size_t) t * cols + k];
         }
     }
-#pragma unroll
-    for (int t = 0; t < MATVEC_TOKENS; t++) {
-        if (t < n) {
-            float v = warp_sum(sum[t]);
-            if (lane == 0) y[(size_t) (t0 + t) * rows + row] = bias == nullptr ? v : v + bias[row];
-        }
-    }
+    store_row_sums(sum, n, lane, bias, y, t0, rows, row);
 }
 
 // ---------------------------------------------------------------- paged KV cache
