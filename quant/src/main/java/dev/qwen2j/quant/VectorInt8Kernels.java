@@ -41,6 +41,8 @@ final class VectorInt8Kernels implements Int8Kernels {
     static final boolean SPLIT = L < 8;
     /** The bytes of one F32 vector's weights: L of them, or 2L where {@link #SPLIT}. */
     static final VectorSpecies<Byte> WEIGHTS = VectorSpecies.of(byte.class, VectorShape.forBitSize(SPLIT ? 64 : 8 * L));
+    /** Weights per load of {@link #WEIGHTS}. */
+    static final int STEP = SPLIT ? 2 * L : L;
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     /** Half a vector of bytes: widened, they fill {@link #S}. */
     static final VectorSpecies<Byte> HALF = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -52,10 +54,70 @@ final class VectorInt8Kernels implements Int8Kernels {
 
     @Override
     public void matvecF32(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
-        if (w.groupSize() % BLOCK != 0) {
+        int group = w.groupSize();
+        if (group % BLOCK != 0) {
             matvecF32AnyGroup(w, rowFrom, rowTo, x, y, yColumn, bias);
-            return;
+        } else if (group == w.cols()) {
+            matvecF32PerRow(w, rowFrom, rowTo, x, y, yColumn, bias);
+        } else if (group == BLOCK) {
+            matvecF32PerBlock(w, rowFrom, rowTo, x, y, yColumn, bias);
+        } else {
+            matvecF32Groups(w, rowFrom, rowTo, x, y, yColumn, bias);
         }
+    }
+
+    /**
+     * One scale per row (compressed-tensors' {@code channel}): two accumulator chains over the whole row, scaled once.
+     * No per-block step in the loop: it is the fewest instructions per weight byte, and in decode each one costs
+     * bandwidth, since loads waiting behind them hold fewer cache misses in flight.
+     */
+    private static void matvecF32PerRow(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
+                                        float[] bias) {
+        float[] lanes = LANES.get();
+        MemorySegment data = w.weights();
+        float[] scales = w.scales();
+        int cols = w.cols();
+        for (int r = rowFrom; r < rowTo; r++) {
+            long base = (long) r * cols;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+                for (int j = 0; j < BLOCK; j += 2 * STEP) {
+                    acc0 = fmaWeights(data, base + k0 + j, x, k0 + j, acc0);
+                    acc1 = fmaWeights(data, base + k0 + j + STEP, x, k0 + j + STEP, acc1);
+                }
+            }
+            float sum = sumLanes(acc0.add(acc1), lanes) * scales[r];
+            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+        }
+    }
+
+    /** Groups of {@value #BLOCK} (the default, like Q8_0): the scale index steps with the block, a plain counted loop. */
+    private static void matvecF32PerBlock(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
+                                          float[] bias) {
+        float[] lanes = LANES.get();
+        MemorySegment data = w.weights();
+        float[] scales = w.scales();
+        int cols = w.cols();
+        int groups = w.groups();
+        for (int r = rowFrom; r < rowTo; r++) {
+            long base = (long) r * cols;
+            FloatVector acc = FloatVector.zero(F);
+            for (int k0 = 0, scale = r * groups; k0 < cols; k0 += BLOCK, scale++) {
+                FloatVector block = FloatVector.zero(F);
+                for (int j = 0; j < BLOCK; j += STEP) {
+                    block = fmaWeights(data, base + k0 + j, x, k0 + j, block);
+                }
+                acc = block.fma(FloatVector.broadcast(F, scales[scale]), acc);
+            }
+            float sum = sumLanes(acc, lanes);
+            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+        }
+    }
+
+    /** Other multiples of {@value #BLOCK}: each block's sum scaled by its group's scale. */
+    private static void matvecF32Groups(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
+                                        float[] bias) {
         float[] lanes = LANES.get();
         MemorySegment data = w.weights();
         float[] scales = w.scales();
@@ -69,19 +131,8 @@ final class VectorInt8Kernels implements Int8Kernels {
             FloatVector acc = FloatVector.zero(F);
             for (int k0 = 0; k0 < cols; k0 += BLOCK) {
                 FloatVector block = FloatVector.zero(F);
-                if (SPLIT) {
-                    for (int j = 0; j < BLOCK; j += 2 * L) {
-                        ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, base + k0 + j, LE);
-                        block = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0))
-                                .fma(FloatVector.fromArray(F, x, k0 + j), block);
-                        block = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1))
-                                .fma(FloatVector.fromArray(F, x, k0 + j + L), block);
-                    }
-                } else {
-                    for (int j = 0; j < BLOCK; j += L) {
-                        block = ((FloatVector) ByteVector.fromMemorySegment(WEIGHTS, data, base + k0 + j, LE)
-                                .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, k0 + j), block);
-                    }
+                for (int j = 0; j < BLOCK; j += STEP) {
+                    block = fmaWeights(data, base + k0 + j, x, k0 + j, block);
                 }
                 acc = block.fma(FloatVector.broadcast(F, scales[scale]), acc);
                 if (--left == 0) {
@@ -94,6 +145,16 @@ final class VectorInt8Kernels implements Int8Kernels {
         }
     }
 
+    /** {@code acc} plus the products of the {@link #STEP} weights at {@code offset} with {@code x[k…]}. */
+    private static FloatVector fmaWeights(MemorySegment data, long offset, float[] x, int k, FloatVector acc) {
+        ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, offset, LE);
+        acc = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, k), acc);
+        if (SPLIT) {
+            acc = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, k + L), acc);
+        }
+        return acc;
+    }
+
     /** Any group size: whole vectors of each group, then its scalar tail. */
     private static void matvecF32AnyGroup(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
                                           float[] bias) {
@@ -103,7 +164,7 @@ final class VectorInt8Kernels implements Int8Kernels {
         int cols = w.cols();
         int group = w.groupSize();
         int groups = w.groups();
-        int step = SPLIT ? 2 * L : L;
+        int step = STEP;
         int vectorized = group - group % step;
         for (int r = rowFrom; r < rowTo; r++) {
             long base = (long) r * cols;
@@ -140,7 +201,7 @@ final class VectorInt8Kernels implements Int8Kernels {
         int group = w.groupSize();
         long base = (long) row * w.cols();
         int scaleBase = row * w.groups();
-        int step = SPLIT ? 2 * L : L;
+        int step = STEP;
         for (int k = k0, end = k0 + width; k < end; ) {
             int g = k / group;
             int groupEnd = Math.min(end, (g + 1) * group);
