@@ -222,6 +222,43 @@ final class VectorInt8Kernels implements Int8Kernels {
 
     @Override
     public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
+        int group = w.groupSize();
+        if (group == BLOCK || group == w.cols()) {
+            matvecInt8BlockOrRow(w, rowFrom, rowTo, x, y, yColumn, bias);
+        } else {
+            matvecInt8Groups(w, rowFrom, rowTo, x, y, yColumn, bias);
+        }
+    }
+
+    /**
+     * Groups of {@value #BLOCK} or one scale per row: the weight scale's index is the block's or the row's, with no
+     * branch in the loop (as {@link #matvecF32PerBlock}).
+     */
+    private static void matvecInt8BlockOrRow(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn,
+                                             float[] bias) {
+        float[] lanes = LANES.get();
+        MemorySegment data = w.weights();
+        float[] scales = w.scales();
+        short[] q = x.wideValues();
+        float[] xScales = x.scales();
+        int cols = w.cols();
+        int blockStep = w.groupSize() == BLOCK ? 1 : 0;
+        for (int r = rowFrom; r < rowTo; r++) {
+            long base = (long) r * cols;
+            int scaleBase = r * w.groups();
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0, k0 = 0; k0 < cols; b++, k0 += BLOCK) {
+                acc = ((FloatVector) blockDot(data, base + k0, q, k0).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, xScales[b] * scales[scaleBase + b * blockStep]), acc);
+            }
+            float sum = sumLanes(acc, lanes);
+            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+        }
+    }
+
+    /** Other multiples of {@value #BLOCK}. */
+    private static void matvecInt8Groups(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn,
+                                         float[] bias) {
         float[] lanes = LANES.get();
         MemorySegment data = w.weights();
         float[] scales = w.scales();
@@ -236,16 +273,7 @@ final class VectorInt8Kernels implements Int8Kernels {
             int left = blocksPerGroup;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0, k0 = 0; k0 < cols; b++, k0 += BLOCK) {
-                IntVector dot = IntVector.zero(I);
-                if (SL < BLOCK) {
-                    for (int j = 0; j < BLOCK; j += 2 * SL) {
-                        dot = dot.add(pairSums(product(data, base + k0 + j, q, k0 + j)
-                                .add(product(data, base + k0 + j + SL, q, k0 + j + SL))));
-                    }
-                } else {
-                    dot = pairSums(product(data, base + k0, q, k0));
-                }
-                acc = ((FloatVector) dot.convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) blockDot(data, base + k0, q, k0).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, xScales[b] * scales[scale]), acc);
                 if (--left == 0) {
                     scale++;
@@ -255,6 +283,18 @@ final class VectorInt8Kernels implements Int8Kernels {
             float sum = sumLanes(acc, lanes);
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
+    }
+
+    /** The exact dot product of the {@value #BLOCK} weights at {@code offset} with {@code q[k…]}, in L 32-bit lanes. */
+    private static IntVector blockDot(MemorySegment data, long offset, short[] q, int k) {
+        if (SL < BLOCK) {
+            IntVector dot = IntVector.zero(I);
+            for (int j = 0; j < BLOCK; j += 2 * SL) {
+                dot = dot.add(pairSums(product(data, offset + j, q, k + j).add(product(data, offset + j + SL, q, k + j + SL))));
+            }
+            return dot;
+        }
+        return pairSums(product(data, offset, q, k));
     }
 
     /**
