@@ -6,6 +6,7 @@ import dev.qwen2j.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * Symmetric round-to-nearest int8, as compressed-tensors' min-max observer and {@code quantize} do it:
@@ -48,17 +49,22 @@ public final class Int8Quantizer {
         int group = target.groupSize();
         int groups = target.groups();
         float[] row = new float[cols];
+        short[] halves = new short[cols];
         byte[] quantized = new byte[cols];
+        float[] rowScales = new float[cols];
         float[] scales = target.scales();
         for (int r = from; r < to; r++) {
-            readRow(source, r, row);
+            readRow(source, r, row, halves);
             for (int g = 0; g < groups; g++) {
                 int k0 = g * group;
                 float scale = groupScale(row, k0, group, scaleType);
                 scales[r * groups + g] = scale;
-                for (int k = k0; k < k0 + group; k++) {
-                    quantized[k] = scale == 0f ? 0 : roundToInt8(row[k] / scale);
-                }
+                Arrays.fill(rowScales, k0, k0 + group, scale);
+            }
+            // One loop over the row with each weight's scale beside it, which C2 vectorizes (a loop per group did
+            // not: 3.4 against 0.5-0.7 ns a weight). A zero scale has only zeros: 0/0 is NaN, and (int) NaN is 0.
+            for (int k = 0; k < cols; k++) {
+                quantized[k] = roundToInt8(row[k] / rowScales[k]);
             }
             MemorySegment.copy(quantized, 0, target.weights(), ValueLayout.JAVA_BYTE, (long) r * cols, cols);
         }
@@ -84,8 +90,9 @@ public final class Int8Quantizer {
         int groups = source.cols() / groupSize;
         float[] scales = new float[source.rows() * groups];
         float[] row = new float[source.cols()];
+        short[] halves = new short[source.cols()];
         for (int r = 0; r < source.rows(); r++) {
-            readRow(source, r, row);
+            readRow(source, r, row, halves);
             for (int g = 0; g < groups; g++) {
                 scales[r * groups + g] = groupScale(row, g * groupSize, groupSize, scaleType);
             }
@@ -102,21 +109,26 @@ public final class Int8Quantizer {
         return roundTo(max / 127f, scaleType);
     }
 
-    /** Row {@code r} of an F32, BF16 or F16 tensor as F32. */
-    static void readRow(Tensor source, int r, float[] out) {
+    /**
+     * Row {@code r} of an F32, BF16 or F16 tensor as F32. 16-bit rows are copied in bulk into {@code halves} first:
+     * C2 vectorizes the conversion loop over an array, not over a segment's 16-bit reads.
+     */
+    static void readRow(Tensor source, int r, float[] out, short[] halves) {
         MemorySegment data = source.data();
         int cols = source.cols();
         long base = (long) r * cols;
         switch (source.dtype()) {
             case F32 -> MemorySegment.copy(data, FLOAT, 4 * base, out, 0, cols);
             case BF16 -> {
+                MemorySegment.copy(data, SHORT, 2 * base, halves, 0, cols);
                 for (int k = 0; k < cols; k++) {
-                    out[k] = Float.intBitsToFloat(data.get(SHORT, 2 * (base + k)) << 16);
+                    out[k] = Float.intBitsToFloat(halves[k] << 16);
                 }
             }
             case F16 -> {
+                MemorySegment.copy(data, SHORT, 2 * base, halves, 0, cols);
                 for (int k = 0; k < cols; k++) {
-                    out[k] = Float.float16ToFloat(data.get(SHORT, 2 * (base + k)));
+                    out[k] = Float.float16ToFloat(halves[k]);
                 }
             }
             default -> throw new IllegalArgumentException(source.name() + ": cannot quantize " + source.dtype()
