@@ -12,8 +12,8 @@ import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code --model}, {@code --threads}, {@code --kv-cache}, {@code --quantize}, {@code --device} and
- * {@code --gpu-layers} options of the commands that run a model, and the loading.
+ * The {@code --model}, {@code --threads}, {@code --kv-cache}, {@code --quantize} (with {@code --group-size}),
+ * {@code --device} and {@code --gpu-layers} options of the commands that run a model, and the loading.
  */
 final class ModelSource {
 
@@ -34,6 +34,10 @@ final class ModelSource {
     @Option(names = "--quantize", paramLabel = "TYPE",
             description = "Quantize the float weights while loading: int8 (groups of 32, lm_head included).")
     String quantize;
+
+    @Option(names = "--group-size", paramLabel = "N|channel",
+            description = "With --quantize: inputs per scale (default 32, like Q8_0), or 'channel' for one scale per row.")
+    String groupSize;
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda|cuda:N|auto",
             description = "Where the layers run: cpu (the default), a CUDA device, or auto (CUDA when one opens, "
@@ -102,15 +106,18 @@ final class ModelSource {
         }
     }
 
-    /** {@code --quantize}: null when absent. */
+    /** {@code --quantize} with {@code --group-size}: null when absent. */
     private Quantization quantization() {
         if (quantize == null) {
+            if (groupSize != null) {
+                throw new IllegalArgumentException("--group-size " + groupSize + ": only with --quantize int8");
+            }
             return null;
         }
         if (!"int8".equals(quantize)) {
             throw new IllegalArgumentException("--quantize " + quantize + ": only int8 is supported");
         }
-        return Quantization.INT8;
+        return groupSize == null ? Quantization.INT8 : Quantization.int8(QuantizeCommand.parseGroupSize(groupSize));
     }
 
     /**

@@ -58,6 +58,19 @@ class BenchCommandTest {
         assertEquals("int8", b.get("weights").asText());
         assertTrue(b.get("weight_bytes").asLong() < 0.6 * a.get("weight_bytes").asLong(), a + " vs " + b);
 
+        List<String> channel = new ArrayList<>(withQuantize);
+        channel.addAll(List.of("--group-size", "channel"));
+        Cli perRow = Cli.run(channel.toArray(String[]::new));
+        assertEquals(0, perRow.exitCode(), perRow.err());
+        JsonNode c = new ObjectMapper().readTree(perRow.out());
+        assertTrue(c.get("weight_bytes").asLong() < b.get("weight_bytes").asLong(), "channel " + c + " vs group 32 " + b);
+
+        List<String> noQuantize = new ArrayList<>(List.of(common));
+        noQuantize.addAll(List.of("--group-size", "channel"));
+        Cli alone = Cli.run(noQuantize.toArray(String[]::new));
+        assertEquals(1, alone.exitCode());
+        assertTrue(alone.oneErrorLine() && alone.err().contains("--group-size"), alone.err());
+
         withQuantize.set(withQuantize.size() - 1, "int4");
         Cli unsupported = Cli.run(withQuantize.toArray(String[]::new));
         assertEquals(1, unsupported.exitCode());
