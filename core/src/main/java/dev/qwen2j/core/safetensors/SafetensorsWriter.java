@@ -127,15 +127,9 @@ public final class SafetensorsWriter {
                 while (head.hasRemaining()) {
                     channel.write(head);
                 }
-                if (dataSize > 0) {
-                    // shared: generators may fill one tensor from several threads
-                    try (Arena arena = Arena.ofShared()) {
-                        layout.fill(channel.map(FileChannel.MapMode.READ_WRITE, layout.header().length, dataSize, arena));
-                    } catch (InternalError e) {
-                        // A mapped page the file system cannot back (disk filled up meanwhile) faults as an Error.
-                        throw new IOException(target + ": writing failed, most likely because the disk is full ("
-                                + e.getMessage() + ")", e);
-                    }
+                long position = head.capacity();
+                for (int i = 0; i < layout.ordered().size(); i++) {
+                    position = writeTensor(channel, layout.ordered().get(i), position);
                 }
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -146,9 +140,32 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * Fails before writing when the file system has less room than the file needs: the data goes through a
-     * mapping, and a full disk under a mapping is a fault, not an {@code IOException}.
+     * One tensor's bytes, produced into memory and then written at {@code position}; returns the position after
+     * it. Written, not mapped: pages a process dirties through a mapping stay 4 KiB pages in the page cache, while
+     * write() lets the kernel keep the file in large folios, and a model read through small pages decoded 15-20%
+     * slower here (0.5B shape, bf16: 16.5-17.8 against 19.5-20.7 tok/s for a cp of the same file). The staging
+     * buffer is the size of the largest tensor.
      */
+    private static long writeTensor(FileChannel channel, TensorData tensor, long position) throws IOException {
+        long size = tensor.byteSize();
+        if (size == 0) {
+            return position;
+        }
+        try (Arena arena = Arena.ofShared()) { // shared: generators may fill one tensor from several threads
+            MemorySegment staging = arena.allocate(size, 64);
+            tensor.contents().writeTo(staging);
+            for (long done = 0; done < size; ) {
+                long chunk = Math.min(size - done, 1L << 30);
+                ByteBuffer buffer = staging.asSlice(done, chunk).asByteBuffer();
+                while (buffer.hasRemaining()) {
+                    done += channel.write(buffer, position + done);
+                }
+            }
+        }
+        return position + size;
+    }
+
+    /** Fails before writing when the file system has less room than the file needs. */
     private static void requireSpace(Path target, Path temp, long bytes) throws IOException {
         long usable = Files.getFileStore(temp).getUsableSpace();
         if (usable < bytes) {

@@ -233,15 +233,14 @@ class CheckpointTest {
     }
 
     @Test
-    void aFaultWhileFillingTheMappingBecomesAnIoExceptionAndLeavesNothing() throws IOException {
+    void aTensorThatFailsToFillLeavesNothing() throws IOException {
         Path file = dir.resolve("faulty.safetensors");
-        // what the JVM throws when a page of the mapping cannot be backed (the disk filled up meanwhile)
+        var good = TensorData.ofFloats("a", new long[] {2}, new float[] {1, 2});
         var faulty = new TensorData("w", DType.F32, new long[] {4}, target -> {
-            throw new InternalError("a fault occurred in an unsafe memory access operation");
+            throw new IllegalStateException("generator failed");
         });
-        var error = assertThrows(IOException.class, () -> SafetensorsWriter.write(file, List.of(faulty)));
-        assertTrue(error.getMessage().startsWith(file + ": writing failed") && error.getMessage().contains("disk is full"),
-                error.getMessage());
+        var error = assertThrows(IllegalStateException.class, () -> SafetensorsWriter.write(file, List.of(good, faulty)));
+        assertEquals("generator failed", error.getMessage());
         try (var entries = Files.list(dir)) {
             assertEquals(List.of(), entries.toList(), "no temporary file may remain");
         }
