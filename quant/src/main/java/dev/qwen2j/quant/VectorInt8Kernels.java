@@ -59,8 +59,6 @@ final class VectorInt8Kernels implements Int8Kernels {
             matvecF32AnyGroup(w, rowFrom, rowTo, x, y, yColumn, bias);
         } else if (group == w.cols()) {
             matvecF32PerRow(w, rowFrom, rowTo, x, y, yColumn, bias);
-        } else if (group == BLOCK) {
-            matvecF32PerBlock(w, rowFrom, rowTo, x, y, yColumn, bias);
         } else {
             matvecF32Groups(w, rowFrom, rowTo, x, y, yColumn, bias);
         }
@@ -92,30 +90,7 @@ final class VectorInt8Kernels implements Int8Kernels {
         }
     }
 
-    /** Groups of {@value #BLOCK} (the default, like Q8_0): the scale index steps with the block, a plain counted loop. */
-    private static void matvecF32PerBlock(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
-                                          float[] bias) {
-        float[] lanes = LANES.get();
-        MemorySegment data = w.weights();
-        float[] scales = w.scales();
-        int cols = w.cols();
-        int groups = w.groups();
-        for (int r = rowFrom; r < rowTo; r++) {
-            long base = (long) r * cols;
-            FloatVector acc = FloatVector.zero(F);
-            for (int k0 = 0, scale = r * groups; k0 < cols; k0 += BLOCK, scale++) {
-                FloatVector block = FloatVector.zero(F);
-                for (int j = 0; j < BLOCK; j += STEP) {
-                    block = fmaWeights(data, base + k0 + j, x, k0 + j, block);
-                }
-                acc = block.fma(FloatVector.broadcast(F, scales[scale]), acc);
-            }
-            float sum = sumLanes(acc, lanes);
-            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
-        }
-    }
-
-    /** Other multiples of {@value #BLOCK}: each block's sum scaled by its group's scale. */
+    /** Groups of a multiple of {@value #BLOCK} inputs: each block's sum scaled by its group's scale. */
     private static void matvecF32Groups(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
                                         float[] bias) {
         float[] lanes = LANES.get();
@@ -164,8 +139,7 @@ final class VectorInt8Kernels implements Int8Kernels {
         int cols = w.cols();
         int group = w.groupSize();
         int groups = w.groups();
-        int step = STEP;
-        int vectorized = group - group % step;
+        int vectorized = group - group % STEP;
         for (int r = rowFrom; r < rowTo; r++) {
             long base = (long) r * cols;
             FloatVector acc = FloatVector.zero(F);
@@ -173,7 +147,7 @@ final class VectorInt8Kernels implements Int8Kernels {
             for (int g = 0; g < groups; g++) {
                 int k0 = g * group;
                 FloatVector part = FloatVector.zero(F);
-                for (int k = k0; k < k0 + vectorized; k += step) {
+                for (int k = k0; k < k0 + vectorized; k += STEP) {
                     ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, base + k, LE);
                     part = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, k), part);
                     if (SPLIT) {
@@ -201,12 +175,11 @@ final class VectorInt8Kernels implements Int8Kernels {
         int group = w.groupSize();
         long base = (long) row * w.cols();
         int scaleBase = row * w.groups();
-        int step = STEP;
         for (int k = k0, end = k0 + width; k < end; ) {
             int g = k / group;
             int groupEnd = Math.min(end, (g + 1) * group);
             FloatVector scale = FloatVector.broadcast(F, scales[scaleBase + g]);
-            for (; k + step <= groupEnd; k += step) {
+            for (; k + STEP <= groupEnd; k += STEP) {
                 ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, base + k, LE);
                 ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(scale).intoArray(out, offset + k - k0);
                 if (SPLIT) {
@@ -222,43 +195,6 @@ final class VectorInt8Kernels implements Int8Kernels {
 
     @Override
     public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
-        int group = w.groupSize();
-        if (group == BLOCK || group == w.cols()) {
-            matvecInt8BlockOrRow(w, rowFrom, rowTo, x, y, yColumn, bias);
-        } else {
-            matvecInt8Groups(w, rowFrom, rowTo, x, y, yColumn, bias);
-        }
-    }
-
-    /**
-     * Groups of {@value #BLOCK} or one scale per row: the weight scale's index is the block's or the row's, with no
-     * branch in the loop (as {@link #matvecF32PerBlock}).
-     */
-    private static void matvecInt8BlockOrRow(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn,
-                                             float[] bias) {
-        float[] lanes = LANES.get();
-        MemorySegment data = w.weights();
-        float[] scales = w.scales();
-        short[] q = x.wideValues();
-        float[] xScales = x.scales();
-        int cols = w.cols();
-        int blockStep = w.groupSize() == BLOCK ? 1 : 0;
-        for (int r = rowFrom; r < rowTo; r++) {
-            long base = (long) r * cols;
-            int scaleBase = r * w.groups();
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0, k0 = 0; k0 < cols; b++, k0 += BLOCK) {
-                acc = ((FloatVector) blockDot(data, base + k0, q, k0).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, xScales[b] * scales[scaleBase + b * blockStep]), acc);
-            }
-            float sum = sumLanes(acc, lanes);
-            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
-        }
-    }
-
-    /** Other multiples of {@value #BLOCK}. */
-    private static void matvecInt8Groups(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn,
-                                         float[] bias) {
         float[] lanes = LANES.get();
         MemorySegment data = w.weights();
         float[] scales = w.scales();
