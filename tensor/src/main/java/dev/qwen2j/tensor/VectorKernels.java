@@ -8,6 +8,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -178,7 +179,7 @@ final class VectorKernels implements Kernels {
      * block is first converted to F32 once (it stays in L2) so that each conversion serves every token. Exactly
      * one of {@code w} and {@code packed} is non-null: a packed matrix dequantizes its block itself.
      * Every (row, token) is summed in the same order whatever the number of tokens or the path (one accumulator
-     * over the tile, its lanes first to last, then the tile's scalar tail): the batch invariance of
+     * over the tile, its lanes added by the butterfly of micro(), then the tile's scalar tail): the batch invariance of
      * {@link Kernels#matmulBlocked}.
      */
     private static void matmulTiled(Tensor w, PackedMatrix packed, PackedKernels<?> format, int rowFrom, int rowTo, float[] x, int tokens,
@@ -303,28 +304,34 @@ final class VectorKernels implements Kernels {
                 a71 = r1.fma(v, a71);
             }
         }
-        a00.intoArray(lanes, 0);
-        a01.intoArray(lanes, L);
-        a10.intoArray(lanes, 2 * L);
-        a11.intoArray(lanes, 3 * L);
-        a20.intoArray(lanes, 4 * L);
-        a21.intoArray(lanes, 5 * L);
-        a30.intoArray(lanes, 6 * L);
-        a31.intoArray(lanes, 7 * L);
-        if (MICRO_TOKENS == 8) {
-            a40.intoArray(lanes, 8 * L);
-            a41.intoArray(lanes, 9 * L);
-            a50.intoArray(lanes, 10 * L);
-            a51.intoArray(lanes, 11 * L);
-            a60.intoArray(lanes, 12 * L);
-            a61.intoArray(lanes, 13 * L);
-            a70.intoArray(lanes, 14 * L);
-            a71.intoArray(lanes, 15 * L);
+        // The lane sums of accumulator m = 2 × token + row land in lanes[LANE_OF[m]] (see partner()). The levels
+        // are written out, not called: C2 leaves a call in a method this large un-inlined, boxing its vectors.
+        FloatVector p10 = a00.add(a00.rearrange(PARTNER1)).blend(a01.add(a01.rearrange(PARTNER1)), UPPER1);
+        FloatVector p11 = a10.add(a10.rearrange(PARTNER1)).blend(a11.add(a11.rearrange(PARTNER1)), UPPER1);
+        FloatVector p12 = a20.add(a20.rearrange(PARTNER1)).blend(a21.add(a21.rearrange(PARTNER1)), UPPER1);
+        FloatVector p13 = a30.add(a30.rearrange(PARTNER1)).blend(a31.add(a31.rearrange(PARTNER1)), UPPER1);
+        FloatVector p20 = p10.add(p10.rearrange(PARTNER2)).blend(p11.add(p11.rearrange(PARTNER2)), UPPER2);
+        FloatVector p21 = p12.add(p12.rearrange(PARTNER2)).blend(p13.add(p13.rearrange(PARTNER2)), UPPER2);
+        if (L == 16) {
+            FloatVector p14 = a40.add(a40.rearrange(PARTNER1)).blend(a41.add(a41.rearrange(PARTNER1)), UPPER1);
+            FloatVector p15 = a50.add(a50.rearrange(PARTNER1)).blend(a51.add(a51.rearrange(PARTNER1)), UPPER1);
+            FloatVector p16 = a60.add(a60.rearrange(PARTNER1)).blend(a61.add(a61.rearrange(PARTNER1)), UPPER1);
+            FloatVector p17 = a70.add(a70.rearrange(PARTNER1)).blend(a71.add(a71.rearrange(PARTNER1)), UPPER1);
+            FloatVector p22 = p14.add(p14.rearrange(PARTNER2)).blend(p15.add(p15.rearrange(PARTNER2)), UPPER2);
+            FloatVector p23 = p16.add(p16.rearrange(PARTNER2)).blend(p17.add(p17.rearrange(PARTNER2)), UPPER2);
+            FloatVector p30 = p20.add(p20.rearrange(PARTNER3)).blend(p21.add(p21.rearrange(PARTNER3)), UPPER3);
+            FloatVector p31 = p22.add(p22.rearrange(PARTNER3)).blend(p23.add(p23.rearrange(PARTNER3)), UPPER3);
+            p30.add(p30.rearrange(PARTNER4)).blend(p31.add(p31.rearrange(PARTNER4)), UPPER4).intoArray(lanes, 0);
+        } else if (L == 8) {
+            p20.add(p20.rearrange(PARTNER3)).blend(p21.add(p21.rearrange(PARTNER3)), UPPER3).intoArray(lanes, 0);
+        } else {
+            p20.intoArray(lanes, 0);
+            p21.intoArray(lanes, L);
         }
         for (int j = 0; j < n; j++) {
             int xj = x0 + j * cols;
-            float s0 = sumLanes(lanes, 2 * j * L);
-            float s1 = sumLanes(lanes, (2 * j + 1) * L);
+            float s0 = lanes[LANE_OF[2 * j]];
+            float s1 = lanes[LANE_OF[2 * j + 1]];
             for (int k = upper; k < width; k++) {
                 float xk = x[xj + k];
                 s0 += (direct != null ? Numbers.bf16ToFloat(direct.get(Numbers.SHORT, w0 + 2L * k)) : tile[t0 + k]) * xk;
@@ -339,12 +346,56 @@ final class VectorKernels implements Kernels {
     }
 
     /**
+     * The micro-kernel's lane reduction is a butterfly. At level {@code l} (1 .. log2 L) each lane adds its partner
+     * {@code L >> l} lanes away in both vectors of a pair, and the lanes whose {@code L >> l} bit is set keep the second
+     * vector's sums, the others the first's. After log2(L) levels over L accumulators each lane holds one
+     * accumulator's whole sum, added in a tree whose shape does not depend on where that accumulator sits (IEEE
+     * addition commutes), so every token count and every path through the micro-kernel gives the same bits, in every
+     * JIT tier. It replaces 2 × MICRO_TOKENS scalar lane sums (~500 scalar operations at 512 bits) with 75 vector ones.
+     * One field per level, not arrays: C2 intrinsifies rearrange and blend only for a shuffle and mask of known type.
+     */
+    private static final VectorShuffle<Float> PARTNER1 = partner(1), PARTNER2 = partner(2), PARTNER3 = partner(3),
+            PARTNER4 = partner(4);
+    private static final VectorMask<Float> UPPER1 = upper(1), UPPER2 = upper(2), UPPER3 = upper(3), UPPER4 = upper(4);
+    /** Where the butterfly leaves accumulator m of the micro-kernel: groups of L, bit-reversed within. */
+    private static final int[] LANE_OF = laneOf();
+
+    /** Level {@code level}'s partners, {@code i ^ (L >> level)} (at most log2(L) levels; deeper ones unused). */
+    private static VectorShuffle<Float> partner(int level) {
+        int[] partner = new int[L];
+        for (int i = 0; i < L; i++) {
+            partner[i] = i ^ Math.max(1, L >> level);
+        }
+        return VectorShuffle.fromArray(F, partner, 0);
+    }
+
+    /** The lanes whose {@code L >> level} bit is set. */
+    private static VectorMask<Float> upper(int level) {
+        boolean[] set = new boolean[L];
+        for (int i = 0; i < L; i++) {
+            set[i] = (i & Math.max(1, L >> level)) != 0;
+        }
+        return VectorMask.fromArray(F, set, 0);
+    }
+
+    private static int[] laneOf() {
+        int bits = Integer.numberOfTrailingZeros(L);
+        int[] lane = new int[2 * MICRO_TOKENS];
+        for (int m = 0; m < lane.length; m++) {
+            int within = m % L;
+            int reversed = Integer.reverse(within) >>> (32 - bits);
+            lane[m] = m - within + reversed;
+        }
+        return lane;
+    }
+
+    /**
      * The lanes of {@code v} added first to last in scalar arithmetic, through {@code lanes} (at least L floats).
      * {@code reduceLanes(ADD)} sums in a tree once C2 has compiled it and in a loop before, so its last bit depends
      * on when the JIT ran: a seeded generation could then differ between two runs, and batch-invariant rows between
-     * two paths. Every kernel reduces with this. The vector goes through memory because {@code lane(i)} at 512 bits
-     * compiles to a jump table or an extract chain: a micro-kernel spent most of its time there (43 against
-     * 73 GFLOP/s on one core of an AVX-512 Zen 5).
+     * two paths. Every kernel but the micro-kernel (its butterfly) reduces with this. The vector goes through
+     * memory because {@code lane(i)} at 512 bits compiles to a jump table or an extract chain: a micro-kernel spent
+     * most of its time there (43 against 73 GFLOP/s on one core of an AVX-512 Zen 5).
      */
     static float sumLanes(FloatVector v, float[] lanes) {
         v.intoArray(lanes, 0);
