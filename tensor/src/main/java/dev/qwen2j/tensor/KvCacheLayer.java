@@ -63,7 +63,7 @@ public record KvCacheLayer(MemorySegment keys, MemorySegment values, MemorySegme
             keyScales = arena.allocate(scaleBytes, 64);
             valueScales = arena.allocate(scaleBytes, 64);
         }
-        return new KvCacheLayer(arena.allocate(bytes + PADDING, 64), arena.allocate(bytes + PADDING, 64), keyScales, valueScales, dtype,
+        return new KvCacheLayer(NativeMemory.zeroed(arena, bytes + PADDING), NativeMemory.zeroed(arena, bytes + PADDING), keyScales, valueScales, dtype,
                 kvHeads, headDim, poolPages, table);
     }
 

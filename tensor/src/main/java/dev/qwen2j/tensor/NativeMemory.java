@@ -57,8 +57,23 @@ public final class NativeMemory {
 
     /** {@code bytes} bytes, 64-byte aligned, of unspecified content. */
     public static MemorySegment uninitialized(long bytes) {
+        return allocate(Arena.ofAuto(), bytes);
+    }
+
+    /**
+     * {@code bytes} zeroed bytes, 64-byte aligned, freed when {@code arena} closes: memory read all over again, such as
+     * the KV cache, on huge pages where the system grants them.
+     */
+    public static MemorySegment zeroed(Arena arena, long bytes) {
+        if (ALIGNED_ALLOC == null || bytes < HUGE_PAGE) {
+            return arena.allocate(bytes, ALIGNMENT);
+        }
+        return allocate(arena, bytes).fill((byte) 0);
+    }
+
+    private static MemorySegment allocate(Arena arena, long bytes) {
         if (ALIGNED_ALLOC == null || bytes == 0) {
-            return Arena.ofAuto().allocate(bytes, ALIGNMENT);
+            return arena.allocate(bytes, ALIGNMENT);
         }
         boolean huge = MADVISE != null && bytes >= HUGE_PAGE;
         long alignment = huge ? HUGE_PAGE : ALIGNMENT;
@@ -79,7 +94,7 @@ public final class NativeMemory {
                 throw new IllegalStateException("madvise failed", t);
             }
         }
-        return raw.reinterpret(bytes, Arena.ofAuto(), NativeMemory::free);
+        return raw.reinterpret(bytes, arena, NativeMemory::free);
     }
 
     private static void free(MemorySegment segment) {
