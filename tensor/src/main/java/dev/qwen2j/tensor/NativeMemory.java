@@ -65,7 +65,7 @@ public final class NativeMemory {
      * the KV cache, on huge pages where the system grants them.
      */
     public static MemorySegment zeroed(Arena arena, long bytes) {
-        if (ALIGNED_ALLOC == null || bytes < HUGE_PAGE) {
+        if (MADVISE == null || bytes < HUGE_PAGE) { // no huge page to ask for: the arena's own zeroed memory
             return arena.allocate(bytes, ALIGNMENT);
         }
         return allocate(arena, bytes).fill((byte) 0);

@@ -58,8 +58,9 @@ final class VectorKernels implements Kernels {
      * (same machine, weights in L3 or DRAM); at 128 converting first is 1.4× faster.
      */
     static final int DIRECT_TOKENS = 16;
-    /** Where kernels spill accumulators to add their lanes ({@link #sumLanes}): one per thread. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * L]);
+    /** Where kernels spill a vector to add its lanes ({@link #sumLanes}), or micro() its sums: one per thread. */
+    private static final ThreadLocal<float[]> LANES =
+            ThreadLocal.withInitial(() -> new float[Math.max(L, 2 * MICRO_TOKENS)]);
 
     @Override
     public String name() {
@@ -304,7 +305,7 @@ final class VectorKernels implements Kernels {
                 a71 = r1.fma(v, a71);
             }
         }
-        // The lane sums of accumulator m = 2 × token + row land in lanes[LANE_OF[m]] (see partner()). The levels
+        // The lane sums of accumulator m = 2 × token + row land in lanes[LANE_OF[m]] (see PARTNER1). The levels
         // are written out, not called: C2 leaves a call in a method this large un-inlined, boxing its vectors.
         FloatVector p10 = a00.add(a00.rearrange(PARTNER1)).blend(a01.add(a01.rearrange(PARTNER1)), UPPER1);
         FloatVector p11 = a10.add(a10.rearrange(PARTNER1)).blend(a11.add(a11.rearrange(PARTNER1)), UPPER1);
@@ -399,14 +400,9 @@ final class VectorKernels implements Kernels {
      */
     static float sumLanes(FloatVector v, float[] lanes) {
         v.intoArray(lanes, 0);
-        return sumLanes(lanes, 0);
-    }
-
-    /** {@code lanes[offset..offset+L)} added first to last: the lanes of a vector stored there. */
-    static float sumLanes(float[] lanes, int offset) {
-        float sum = lanes[offset];
+        float sum = lanes[0];
         for (int i = 1; i < L; i++) {
-            sum += lanes[offset + i];
+            sum += lanes[i];
         }
         return sum;
     }
