@@ -107,6 +107,7 @@ final class BenchCommand implements Callable<Integer> {
             line.put("weights", model.weightsFormat());
             line.put("kv_cache", source.kvCache.toLowerCase(Locale.ROOT));
             line.put("load_ms", source.loadMillis);
+            line.put("quantize_ms", model.quantizeMillis());
             double prefillTokS;
             if (context > 0) {
                 int[] ids = model.tokenizer().encode(promptOf(model.tokenizer(), context));

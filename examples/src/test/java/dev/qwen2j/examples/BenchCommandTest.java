@@ -29,7 +29,7 @@ class BenchCommandTest {
         JsonNode json = new ObjectMapper().readTree(lines.getFirst());
         List<String> keys = new ArrayList<>();
         json.fieldNames().forEachRemaining(keys::add);
-        assertEquals(List.of("backend", "device", "weights", "kv_cache", "load_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
+        assertEquals(List.of("backend", "device", "weights", "kv_cache", "load_ms", "quantize_ms", "prefill_tok_s", "decode_tok_s", "weight_bytes", "kv_bytes", "peak_rss_mb",
                 "read_bandwidth_gb_s", "decode_roofline_pct"), keys);
         assertTrue(json.get("backend").asText().matches("cpu-(vector(128|256|512)|scalar)"), json.toString());
         assertEquals("bf16", json.get("weights").asText());
@@ -39,6 +39,7 @@ class BenchCommandTest {
             assertTrue(json.get(key).isNumber() && json.get(key).asDouble() >= 0, key + " = " + json.get(key));
         }
         assertTrue(json.get("decode_tok_s").asDouble() > 0 && json.get("read_bandwidth_gb_s").asDouble() > 0);
+        assertEquals(0, json.get("quantize_ms").asLong(), "nothing quantized: " + json);
         // 2 layers × (K and V) × 2 KV heads × 20 positions, in one 32-position page × head_dim 16 × 4 bytes
         assertEquals(2 * 2 * 2 * 32 * 16 * 4, json.get("kv_bytes").asLong());
     }
@@ -56,6 +57,7 @@ class BenchCommandTest {
         JsonNode a = new ObjectMapper().readTree(bf16.out());
         JsonNode b = new ObjectMapper().readTree(int8.out());
         assertEquals("int8", b.get("weights").asText());
+        assertTrue(b.get("quantize_ms").asLong() <= b.get("load_ms").asLong(), "quantizing is part of loading: " + b);
         assertTrue(b.get("weight_bytes").asLong() < 0.6 * a.get("weight_bytes").asLong(), a + " vs " + b);
 
         List<String> channel = new ArrayList<>(withQuantize);

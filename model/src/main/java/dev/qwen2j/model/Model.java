@@ -543,6 +543,14 @@ public final class Model implements AutoCloseable {
         return qwen2.weights().format();
     }
 
+    /**
+     * Wall-clock milliseconds that quantizing float weights at load took ({@code ModelOptions.quantize}); 0 when
+     * nothing was quantized, e.g. a folder already stored as int8. Part of, not added to, the load time.
+     */
+    public long quantizeMillis() {
+        return qwen2.weights().quantizeMillis();
+    }
+
     /** Bytes of the KV cache of one session at the configured context length. */
     public long kvCacheBytes() {
         return KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), contextLength, config.headDim(),

@@ -31,9 +31,10 @@ import java.util.List;
  * @param lmHead        {@code lm_head.weight}, or the embedding matrix when tied
  * @param bytesPerToken bytes a decode step reads: every layer, the final norm and the lm_head
  * @param format        the linear maps' weights: {@code int8} when any is int8, else the embedding's dtype ({@code bf16}, ...)
+ * @param quantizeMillis wall-clock milliseconds spent quantizing at load (0 when nothing was quantized)
  */
 record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearWeights lmHead, long bytesPerToken,
-                    String format) {
+                    String format, long quantizeMillis) {
 
     /**
      * One decoder layer.
@@ -100,9 +101,9 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
         LinearWeights lmHead = config.tieWordEmbeddings()
                 ? views.tiedLmHead(embedTokens)
                 : views.linear(List.of("lm_head"), new int[]{config.vocabSize()}, hidden, null);
-        QuantizeJobs.run(views.jobs, split.rest().threads(), progress);
+        long quantizeMillis = QuantizeJobs.run(views.jobs, split.rest().threads(), progress);
         String format = views.int8 ? "int8" : embedTokens.dtype().name().toLowerCase(java.util.Locale.ROOT);
-        return new Qwen2Weights(embedTokens, List.copyOf(layers), norm, lmHead, views.bytes, format);
+        return new Qwen2Weights(embedTokens, List.copyOf(layers), norm, lmHead, views.bytes, format, quantizeMillis);
     }
 
     /**

@@ -39,6 +39,12 @@ public final class Int8Decode implements PackedKernels<Int8Input> {
                 activations));
     }
 
+    /** One row quantized by this width's kernels: see {@link Int8Kernels#quantizeRow}. */
+    void quantizeRow(float[] row, int group, dev.qwen2j.core.safetensors.DType scaleType, float[] scales,
+                     int scaleOffset, byte[] out) {
+        kernels.quantizeRow(row, group, scaleType, scales, scaleOffset, out);
+    }
+
     public Int8Activations activations() {
         return activations;
     }

@@ -1,5 +1,7 @@
 package dev.qwen2j.quant;
 
+import dev.qwen2j.core.safetensors.DType;
+
 /**
  * The int8 decode arithmetic, one implementation per instruction set: {@link ScalarInt8Kernels} (the reference and the
  * fallback) and {@code VectorInt8Kernels} (the Vector API, one copy per width). Each method works on rows a worker owns.
@@ -17,4 +19,10 @@ interface Int8Kernels {
     void dequantize(Int8Matrix w, int row, int k0, int width, float[] out, int offset);
 
     void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias);
+
+    /**
+     * One row quantized ({@link Int8Quantizer}'s formula): for each group of {@code group} weights of {@code row},
+     * {@code scales[scaleOffset + g]} and {@code out[k]}; every implementation gives the same bits.
+     */
+    void quantizeRow(float[] row, int group, DType scaleType, float[] scales, int scaleOffset, byte[] out);
 }

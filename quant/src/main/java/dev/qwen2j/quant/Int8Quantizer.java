@@ -1,12 +1,12 @@
 package dev.qwen2j.quant;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.CpuBackend;
 import dev.qwen2j.tensor.NativeMemory;
 import dev.qwen2j.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 
 /**
  * Symmetric round-to-nearest int8, as compressed-tensors' min-max observer and {@code quantize} do it:
@@ -43,31 +43,32 @@ public final class Int8Quantizer {
         return target;
     }
 
-    /** Quantizes rows {@code [from, to)} of {@code source} into {@code target}, scales rounded to {@code scaleType}. */
+    /**
+     * Quantizes rows {@code [from, to)} of {@code source} into {@code target}, scales rounded to {@code scaleType}, with
+     * the kernels of the width {@code CpuBackend.create} picks.
+     */
     public static void quantizeRows(Tensor source, Int8Matrix target, int from, int to, DType scaleType) {
+        quantizeRows(source, target, from, to, scaleType, DefaultWidth.BITS);
+    }
+
+    /** As above with the kernels of {@code vectorBits} (0: scalar); every width gives the same bits. */
+    public static void quantizeRows(Tensor source, Int8Matrix target, int from, int to, DType scaleType,
+                                    int vectorBits) {
+        Int8Decode kernels = Int8Decode.forBits(vectorBits);
         int cols = source.cols();
-        int group = target.groupSize();
-        int groups = target.groups();
         float[] row = new float[cols];
         short[] halves = new short[cols];
         byte[] quantized = new byte[cols];
-        float[] rowScales = new float[cols];
-        float[] scales = target.scales();
         for (int r = from; r < to; r++) {
             readRow(source, r, row, halves);
-            for (int g = 0; g < groups; g++) {
-                int k0 = g * group;
-                float scale = groupScale(row, k0, group, scaleType);
-                scales[r * groups + g] = scale;
-                Arrays.fill(rowScales, k0, k0 + group, scale);
-            }
-            // One loop over the row with each weight's scale beside it, which C2 vectorizes (a loop per group did
-            // not: 3.4 against 0.5-0.7 ns a weight). A zero scale has only zeros: 0/0 is NaN, and (int) NaN is 0.
-            for (int k = 0; k < cols; k++) {
-                quantized[k] = roundToInt8(row[k] / rowScales[k]);
-            }
+            kernels.quantizeRow(row, target.groupSize(), scaleType, target.scales(), r * target.groups(), quantized);
             MemorySegment.copy(quantized, 0, target.weights(), ValueLayout.JAVA_BYTE, (long) r * cols, cols);
         }
+    }
+
+    /** Looked up on first use: the Vector API check warns once where it is missing. */
+    private static final class DefaultWidth {
+        static final int BITS = CpuBackend.defaultVectorBits();
     }
 
     /**
@@ -80,7 +81,7 @@ public final class Int8Quantizer {
         return (byte) (int) ((clamped + ROUNDING) - ROUNDING);
     }
 
-    private static final float ROUNDING = 12582912f;
+    static final float ROUNDING = 12582912f;
 
     /**
      * The scales alone, {@code [rows, cols / groupSize]}, exactly those {@link #quantizeRows} computes: for a writer
@@ -101,12 +102,14 @@ public final class Int8Quantizer {
     }
 
     /** {@code max|row[k0 .. k0 + group)| / 127}, rounded to {@code scaleType}. */
-    private static float groupScale(float[] row, int k0, int group, DType scaleType) {
-        float max = 0f;
+    static float groupScale(float[] row, int k0, int group, DType scaleType) {
+        // |w| compared as the bits of a positive float, which order like ints: an int max C2 vectorizes, where a
+        // float Math.max (NaN and -0 rules) stays scalar. A NaN weight still gives a NaN scale.
+        int max = 0;
         for (int k = k0; k < k0 + group; k++) {
-            max = Math.max(max, Math.abs(row[k]));
+            max = Math.max(max, Float.floatToRawIntBits(row[k]) & 0x7FFF_FFFF);
         }
-        return roundTo(max / 127f, scaleType);
+        return roundTo(Float.intBitsToFloat(max) / 127f, scaleType);
     }
 
     /**

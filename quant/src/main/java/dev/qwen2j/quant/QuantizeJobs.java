@@ -28,8 +28,12 @@ public final class QuantizeJobs {
     private QuantizeJobs() {
     }
 
-    /** Runs every job, reporting progress; the first failure is rethrown after the others stopped. */
-    public static void run(List<Job> jobs, int threads, QuantizationProgress progress) {
+    /**
+     * Runs every job, reporting progress; the first failure is rethrown after the others stopped.
+     *
+     * @return the wall-clock milliseconds quantizing took (0 for no jobs)
+     */
+    public static long run(List<Job> jobs, int threads, QuantizationProgress progress) {
         record Chunk(Job job, int from, int to) {
         }
         List<Chunk> chunks = new ArrayList<>();
@@ -41,6 +45,9 @@ public final class QuantizeJobs {
                 chunks.add(new Chunk(job, from, Math.min(rows, from + step)));
             }
             total += (long) rows * job.source().cols();
+        }
+        if (chunks.isEmpty()) {
+            return 0;
         }
         long all = total;
         long[] done = {0};
@@ -74,7 +81,8 @@ public final class QuantizeJobs {
                 }
             }
         }
-        LOG.info("quantized {} weights to int8 in {} ms on {} threads", all, (System.nanoTime() - start) / 1_000_000,
-                Math.max(1, threads));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        LOG.info("quantized {} weights to int8 in {} ms on {} threads", all, millis, Math.max(1, threads));
+        return millis;
     }
 }

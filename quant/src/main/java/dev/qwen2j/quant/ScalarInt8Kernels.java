@@ -1,5 +1,7 @@
 package dev.qwen2j.quant;
 
+import dev.qwen2j.core.safetensors.DType;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -22,6 +24,23 @@ final class ScalarInt8Kernels implements Int8Kernels {
                 sum += groupSum * w.scales()[r * w.groups() + g];
             }
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+        }
+    }
+
+    @Override
+    public void quantizeRow(float[] row, int group, DType scaleType, float[] scales, int scaleOffset, byte[] out) {
+        quantize(row, group, scaleType, scales, scaleOffset, out);
+    }
+
+    /** The scalar quantizer, also the vector kernels' path for a group their vectors do not divide. */
+    static void quantize(float[] row, int group, DType scaleType, float[] scales, int scaleOffset, byte[] out) {
+        for (int k0 = 0, g = 0; k0 < row.length; k0 += group, g++) {
+            float scale = Int8Quantizer.groupScale(row, k0, group, scaleType);
+            scales[scaleOffset + g] = scale;
+            // A zero scale has only zeros: 0/0 is NaN, and (int) NaN is 0.
+            for (int k = k0; k < k0 + group; k++) {
+                out[k] = Int8Quantizer.roundToInt8(row[k] / scale);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.qwen2j.quant;
 
+import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.SpeciesCopies;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -166,6 +167,40 @@ final class VectorInt8Kernels implements Int8Kernels {
             float sum = sumLanes(acc, lanes) + tail;
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
+    }
+
+    /**
+     * The scalar formula lane by lane (IEEE division, the same clamp and rounding, Java's float-to-byte cast), so the
+     * same bits. Below 256 bits L bytes are no species: two vectors' bytes are joined into {@link #WEIGHTS}.
+     */
+    @Override
+    public void quantizeRow(float[] row, int group, DType scaleType, float[] scales, int scaleOffset, byte[] out) {
+        if (group % STEP != 0) {
+            ScalarInt8Kernels.quantize(row, group, scaleType, scales, scaleOffset, out);
+            return;
+        }
+        for (int k0 = 0, g = 0; k0 < row.length; k0 += group, g++) {
+            IntVector max = IntVector.zero(I);
+            for (int k = k0; k < k0 + group; k += L) {
+                max = max.max(FloatVector.fromArray(F, row, k).reinterpretAsInts().and(0x7FFF_FFFF));
+            }
+            float scale = Int8Quantizer.roundTo(Float.intBitsToFloat(max.reduceLanes(VectorOperators.MAX)) / 127f,
+                    scaleType);
+            scales[scaleOffset + g] = scale;
+            for (int k = k0; k < k0 + group; k += STEP) {
+                ByteVector q = toInt8(FloatVector.fromArray(F, row, k), scale, 0);
+                if (SPLIT) {
+                    q = q.or(toInt8(FloatVector.fromArray(F, row, k + L), scale, -1));
+                }
+                q.intoArray(out, k);
+            }
+        }
+    }
+
+    /** {@code clamp(rint(v / scale), -127, 127)} as bytes in {@link #WEIGHTS}, at {@code part} (the rest zero). */
+    private static ByteVector toInt8(FloatVector v, float scale, int part) {
+        FloatVector rounded = v.div(scale).min(127f).max(-127f).add(Int8Quantizer.ROUNDING).sub(Int8Quantizer.ROUNDING);
+        return (ByteVector) rounded.convertShape(VectorOperators.F2B, WEIGHTS, part);
     }
 
     @Override

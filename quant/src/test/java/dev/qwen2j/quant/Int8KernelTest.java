@@ -173,6 +173,39 @@ class Int8KernelTest {
     }
 
     /** Random values in [-1, 1) as F32, off-heap at an odd address (the kernels must not assume alignment). */
+    /** Same bits at every width: groups the vectors divide and not, zero groups, ties, extremes, each scale dtype. */
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("widths")
+    void quantizerMatchesScalar(int bits) {
+        Random random = new Random(23);
+        int[][] shapes = {{96, 32}, {96, 96}, {64, 16}, {40, 8}, {36, 12}, {7, 7}, {1030, 1030}};
+        for (int[] shape : shapes) {
+            int rows = 9;
+            int cols = shape[0];
+            Tensor w = randomTensor("w", rows, cols, random);
+            MemorySegment data = w.data();
+            for (int k = 0; k < Math.min(cols, shape[1]); k++) {
+                data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * k, 0f); // row 0's first group: all zero
+            }
+            for (int k = 0; k < cols; k++) { // row 1: multiples of half a step, so rounding ties to even matter
+                data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * (cols + k), (k % 255 - 127) * 0.5f);
+            }
+            data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * (2 * cols), -Float.MAX_VALUE / 2); // row 2: a huge weight
+            for (DType scaleType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+                Int8Matrix scalar = Int8Quantizer.allocate(w, shape[1]);
+                Int8Matrix vector = Int8Quantizer.allocate(w, shape[1]);
+                Int8Quantizer.quantizeRows(w, scalar, 0, rows, scaleType, 0);
+                Int8Quantizer.quantizeRows(w, vector, 0, rows, scaleType, bits);
+                String where = cols + " cols, group " + shape[1] + ", " + scaleType + " scales";
+                for (int i = 0; i < scalar.scales().length; i++) {
+                    assertEquals(Float.floatToRawIntBits(scalar.scales()[i]), Float.floatToRawIntBits(vector.scales()[i]),
+                            where + ": scale " + i);
+                }
+                assertEquals(-1L, scalar.weights().mismatch(vector.weights()), where + ": first differing weight");
+            }
+        }
+    }
+
     static Tensor randomTensor(String name, int rows, int cols, Random random) {
         long count = (long) rows * cols;
         MemorySegment data = Arena.ofAuto().allocate(count * 4 + 3, 64).asSlice(1, count * 4);

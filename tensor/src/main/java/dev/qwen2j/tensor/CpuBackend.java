@@ -52,6 +52,11 @@ public final class CpuBackend implements Backend {
         return new CpuBackend(KernelChoice.forBits(vectorBits), threads > 0 ? threads : physicalCores());
     }
 
+    /** The width {@link #create(int)} picks, in bits (0: scalar kernels, the Vector API missing). */
+    public static int defaultVectorBits() {
+        return KernelChoice.forBits(VectorBits.DEFAULT).vectorBits();
+    }
+
     /** The scalar kernels regardless of the Vector API: the reference, for tests and comparisons. */
     public static CpuBackend scalar(int threads) {
         return new CpuBackend(new ScalarKernels(), threads > 0 ? threads : physicalCores());
