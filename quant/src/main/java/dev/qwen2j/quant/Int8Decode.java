@@ -1,5 +1,6 @@
 package dev.qwen2j.quant;
 
+import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.PackedKernels;
 import dev.qwen2j.tensor.PackedMatrix;
 import dev.qwen2j.tensor.SpeciesCopies;
@@ -40,8 +41,7 @@ public final class Int8Decode implements PackedKernels<Int8Input> {
     }
 
     /** One row quantized by this width's kernels: see {@link Int8Kernels#quantizeRow}. */
-    void quantizeRow(float[] row, int group, dev.qwen2j.core.safetensors.DType scaleType, float[] scales,
-                     int scaleOffset, byte[] out) {
+    void quantizeRow(float[] row, int group, DType scaleType, float[] scales, int scaleOffset, byte[] out) {
         kernels.quantizeRow(row, group, scaleType, scales, scaleOffset, out);
     }
 

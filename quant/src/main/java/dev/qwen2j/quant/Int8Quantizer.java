@@ -103,13 +103,18 @@ public final class Int8Quantizer {
 
     /** {@code max|row[k0 .. k0 + group)| / 127}, rounded to {@code scaleType}. */
     static float groupScale(float[] row, int k0, int group, DType scaleType) {
-        // |w| compared as the bits of a positive float, which order like ints: an int max C2 vectorizes, where a
-        // float Math.max (NaN and -0 rules) stays scalar. A NaN weight still gives a NaN scale.
+        // |w| compared as the bits of a positive float, which order like ints, as the vector kernels' int max does:
+        // no float max with its NaN and -0 rules. A NaN weight still gives a NaN scale.
         int max = 0;
         for (int k = k0; k < k0 + group; k++) {
             max = Math.max(max, Float.floatToRawIntBits(row[k]) & 0x7FFF_FFFF);
         }
-        return roundTo(Float.intBitsToFloat(max) / 127f, scaleType);
+        return scaleOf(max, scaleType);
+    }
+
+    /** The scale of a group whose largest |w| has the bits {@code maxAbsBits}: {@code max / 127}, rounded to {@code scaleType}. */
+    static float scaleOf(int maxAbsBits, DType scaleType) {
+        return roundTo(Float.intBitsToFloat(maxAbsBits) / 127f, scaleType);
     }
 
     /**

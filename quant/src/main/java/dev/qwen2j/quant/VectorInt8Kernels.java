@@ -184,8 +184,7 @@ final class VectorInt8Kernels implements Int8Kernels {
             for (int k = k0; k < k0 + group; k += L) {
                 max = max.max(FloatVector.fromArray(F, row, k).reinterpretAsInts().and(0x7FFF_FFFF));
             }
-            float scale = Int8Quantizer.roundTo(Float.intBitsToFloat(max.reduceLanes(VectorOperators.MAX)) / 127f,
-                    scaleType);
+            float scale = Int8Quantizer.scaleOf(max.reduceLanes(VectorOperators.MAX), scaleType);
             scales[scaleOffset + g] = scale;
             for (int k = k0; k < k0 + group; k += STEP) {
                 ByteVector q = toInt8(FloatVector.fromArray(F, row, k), scale, 0);
