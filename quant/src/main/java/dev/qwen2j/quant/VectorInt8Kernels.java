@@ -17,10 +17,11 @@ import java.nio.ByteOrder;
 
 /**
  * Vector API int8 decode kernels, one compiled copy per width ({@link SpeciesCopies}; so no nested classes here).
- * A row is one sequential stream, walked in blocks of {@value #BLOCK} inputs (the smallest group size, and the
- * activation block of int8 × int8). Each block's body is a loop of constant trip count, which C2 unrolls fully:
- * a short inner loop whose bounds depend on the group size kept its vector accumulators in memory and ran 3–5×
- * slower (measured at 256 bits). The block's sum is scaled once and added to the row's accumulator.
+ * The kernels for groups of whole blocks take rows in pairs {@code (r, r + half)} of the range: two sequential streams
+ * (see {@link #partner}). Each row is walked in blocks of {@value #BLOCK} inputs (the smallest group size, and the
+ * activation block of int8 × int8). Each block's body is a loop of constant trip count, which C2 unrolls fully: a
+ * short inner loop whose bounds depend on the group size kept its vector accumulators in memory and ran 3–5× slower
+ * (measured at 256 bits). The block's sum is scaled once and added to the row's accumulator.
  * <ul>
  * <li>int8 × F32: {@code L} int8 weights are loaded and widened to one F32 vector ({@code vpmovsxbd} +
  *     {@code vcvtdq2ps}); at 128 bits, where no 32-bit byte species exists, 8 bytes are loaded and widened in two
