@@ -200,8 +200,7 @@ final class VectorInt8Kernels implements Int8Kernels {
                 }
                 tail += groupTail * scale;
             }
-            float sum = sumLanes(acc, lanes) + tail;
-            y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
+            store(y, yColumn, r, sumLanes(acc, lanes) + tail, bias);
         }
     }
 

@@ -215,7 +215,7 @@ final class VectorKernels implements Kernels {
                 for (int t = 0; t < tokens; t += MICRO_TOKENS) {
                     int n = Math.min(MICRO_TOKENS, tokens - t);
                     for (int i = 0; i < half; i++) {
-                        int second = i + half < height ? i + half : i; // an odd last row is computed twice, stored once
+                        int second = i + half < height ? i + half : i; // an odd block's middle row: computed twice, stored once
                         long element = (long) (r0 + i) * cols + k0;
                         micro(direct, 2 * element, 2 * (element + (long) (second - i) * cols), tile, i * width, second * width,
                                 width, x, t * cols + k0, cols, n, y, t * yStride + yColumn + r0 + i, second - i, yStride, lanes);
