@@ -13,6 +13,7 @@ import dev.qwen2j.quant.Quantization;
 import dev.qwen2j.quant.StoredInt8;
 import dev.qwen2j.tensor.Backend;
 import dev.qwen2j.tensor.Backend.LinearWeights;
+import dev.qwen2j.tensor.CpuBackend;
 import dev.qwen2j.tensor.Tensor;
 
 import java.io.IOException;
@@ -102,6 +103,7 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
                 ? views.tiedLmHead(embedTokens)
                 : views.linear(List.of("lm_head"), new int[]{config.vocabSize()}, hidden, null);
         long quantizeMillis = QuantizeJobs.run(views.jobs, split.rest().threads(), progress);
+        QuantizeJobs.run(views.repacks, split.rest().threads(), (done, all) -> { });
         String format = views.int8 ? "int8" : embedTokens.dtype().name().toLowerCase(java.util.Locale.ROOT);
         return new Qwen2Weights(embedTokens, List.copyOf(layers), norm, lmHead, views.bytes, format, quantizeMillis);
     }
@@ -145,6 +147,7 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
         private final CompressedTensors stored;
         private final Quantization quantize;
         private final List<QuantizeJobs.Job> jobs = new ArrayList<>();
+        private final List<QuantizeJobs.Repack> repacks = new ArrayList<>();
         private long bytes;
         private boolean int8;
 
@@ -172,14 +175,20 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
                 }
             }
             boolean quantizeHere = quantize != null && (quantize.lmHead() || !modules.equals(List.of("lm_head")));
+            if (floats.isEmpty() && tiles(packed.stream().mapToInt(Int8Matrix::rows).toArray(),
+                    packed.stream().mapToInt(Int8Matrix::groupSize).toArray())) {
+                packed.replaceAll(this::scheduleRepack);
+            }
             if (!packed.isEmpty() && !floats.isEmpty() && !quantizeHere) {
                 throw new IOException(checkpoint.path() + ": " + floats.getFirst().name() + " is float but "
                         + packed.getFirst().name() + " is int8; qwen2j fuses them into one map and needs one format"
                         + " (quantize the rest with --quantize int8)");
             }
             if (!floats.isEmpty() && quantizeHere) {
+                int[] groups = floats.stream().mapToInt(t -> quantize.groupSizeFor(t.cols())).toArray();
+                boolean tiled = packed.isEmpty() && tiles(floats.stream().mapToInt(Tensor::rows).toArray(), groups);
                 for (Tensor t : floats) {
-                    packed.add(scheduleQuantization(t));
+                    packed.add(scheduleQuantization(t, tiled));
                 }
                 packed.sort(java.util.Comparator.comparingInt(m -> modules.indexOf(m.name().substring(0,
                         m.name().length() - ".weight".length()))));
@@ -197,7 +206,8 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
         /** The lm_head of a tied model: the embedding matrix, or an int8 copy of it when quantizing it. */
         LinearWeights tiedLmHead(Tensor embedTokens) {
             if (quantize != null && quantize.lmHead()) {
-                Int8Matrix lmHead = scheduleQuantization(embedTokens);
+                Int8Matrix lmHead = scheduleQuantization(embedTokens, tiles(new int[]{embedTokens.rows()},
+                        new int[]{quantize.groupSizeFor(embedTokens.cols())}));
                 int8 = true;
                 bytes += lmHead.byteSize();
                 return backend.packedLinear(List.of(lmHead), null);
@@ -206,13 +216,36 @@ record Qwen2Weights(Tensor embedTokens, List<Layer> layers, Tensor norm, LinearW
             return backend.linear(List.of(embedTokens), null);
         }
 
-        private Int8Matrix scheduleQuantization(Tensor t) {
+        /**
+         * Whether the int8 parts of one map (these rows and group sizes) take the tiled layout: only on the CPU, where
+         * its kernels run, at the widths where they are faster, and for all parts or none, since they share one format.
+         */
+        private boolean tiles(int[] rows, int[] groups) {
+            if (!(backend instanceof CpuBackend cpu) || !Int8Matrix.tiledAt(cpu.vectorBits())) {
+                return false;
+            }
+            for (int i = 0; i < rows.length; i++) {
+                if (!Int8Matrix.tileable(rows[i], groups[i])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** A tiled copy of a stored (mapped, row-major) matrix, filled with the other load jobs. */
+        private Int8Matrix scheduleRepack(Int8Matrix stored) {
+            Int8Matrix target = Int8Matrix.allocateTiled(stored.name(), stored.rows(), stored.cols(), stored.groupSize());
+            repacks.add(new QuantizeJobs.Repack(stored, target));
+            return target;
+        }
+
+        private Int8Matrix scheduleQuantization(Tensor t, boolean tiled) {
             int group = quantize.groupSizeFor(t.cols());
             if (t.cols() % group != 0) {
                 throw new IllegalArgumentException(t.name() + ": group size " + group + " does not divide its rows of "
                         + t.cols() + " inputs; choose another group size or channel");
             }
-            Int8Matrix target = Int8Quantizer.allocate(t, group);
+            Int8Matrix target = Int8Quantizer.allocate(t, group, tiled);
             jobs.add(new QuantizeJobs.Job(t, target, DType.F32));
             return target;
         }

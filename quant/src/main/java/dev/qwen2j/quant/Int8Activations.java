@@ -12,7 +12,8 @@ package dev.qwen2j.quant;
  *     same run), where int8 × F32 reaches ~80% of the read bandwidth. The 16-bit multiplies and pair-sum shifts
  *     cost more than the F32 widening there (forced to 256 bits on the same machine: 21.0 against 31.4).</li>
  * </ul>
- * int8 × int8 costs a measured mean KL against bf16 of 4e-6 instead of 2e-6 nats (Int8QualityTest).
+ * int8 × int8 costs a measured mean KL against bf16 of 4e-6 instead of 2e-6 nats (Int8QualityTest). This applies to
+ * row-major matrices: a {@linkplain Int8Matrix#tiled() tiled} one always multiplies the F32 input.
  */
 public enum Int8Activations {
     F32, INT8;

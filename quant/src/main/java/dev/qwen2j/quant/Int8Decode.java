@@ -32,6 +32,14 @@ public final class Int8Decode implements PackedKernels<Int8Input> {
         return of(vectorBits, Int8Activations.requested(vectorBits));
     }
 
+    /**
+     * The kernels of a {@linkplain Int8Matrix#tiled() tiled} matrix: int8 × F32 always, since its kernel's broadcast
+     * input costs less than quantizing the activations would save.
+     */
+    static Int8Decode tiled(int vectorBits) {
+        return of(vectorBits, Int8Activations.F32);
+    }
+
     /** The kernels for {@code vectorBits} (0: scalar; 128, 256, 512: the Vector API) and {@code activations}. */
     public static Int8Decode of(int vectorBits, Int8Activations activations) {
         return BUILT.computeIfAbsent(vectorBits + "/" + activations, key -> new Int8Decode(vectorBits == 0
@@ -60,9 +68,15 @@ public final class Int8Decode implements PackedKernels<Int8Input> {
     }
 
     @Override
+    public boolean matmul(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens, float[] y, int yStride,
+                          int yColumn, float[] bias) {
+        return kernels.matmul((Int8Matrix) w, rowFrom, rowTo, x, tokens, y, yStride, yColumn, bias);
+    }
+
+    @Override
     public void matvec(PackedMatrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
         Int8Matrix m = (Int8Matrix) w;
-        if (x.quantized() && m.groupSize() % Int8Input.BLOCK == 0) {
+        if (x.quantized() && m.groupSize() % Int8Input.BLOCK == 0 && !m.tiled()) {
             kernels.matvecInt8(m, rowFrom, rowTo, x, y, yColumn, bias);
         } else {
             kernels.matvecF32(m, rowFrom, rowTo, x.x(), y, yColumn, bias);

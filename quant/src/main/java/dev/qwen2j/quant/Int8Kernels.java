@@ -18,6 +18,15 @@ interface Int8Kernels {
     /** {@code out[offset + i] = W[row, k0 + i]} as F32 for {@code i < width}: prefill's tiles. */
     void dequantize(Int8Matrix w, int row, int k0, int width, float[] out, int offset);
 
+    /**
+     * Prefill and batches of a {@linkplain Int8Matrix#tiled() tiled} matrix with this implementation's own kernel, as
+     * {@code PackedKernels.matmul} describes; false (the default) leaves them to the backend's dequantizing kernel.
+     */
+    default boolean matmul(Int8Matrix w, int rowFrom, int rowTo, float[] x, int tokens, float[] y, int yStride,
+                           int yColumn, float[] bias) {
+        return false;
+    }
+
     void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias);
 
     /**

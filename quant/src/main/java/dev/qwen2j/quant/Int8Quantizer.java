@@ -27,13 +27,18 @@ public final class Int8Quantizer {
      * {@link NativeMemory}), freed with the last reference to it; its scales start at zero.
      */
     public static Int8Matrix allocate(Tensor source, int groupSize) {
+        return allocate(source, groupSize, false);
+    }
+
+    /** As above, in the {@linkplain Int8Matrix#tiled() tiled} layout if {@code tiled}. */
+    public static Int8Matrix allocate(Tensor source, int groupSize, boolean tiled) {
         if (groupSize <= 0 || source.cols() % groupSize != 0) {
             throw new IllegalArgumentException(source.name() + ": group size " + groupSize
                     + " does not divide the " + source.cols() + " inputs of a row");
         }
         MemorySegment weights = NativeMemory.uninitialized((long) source.rows() * source.cols());
         return new Int8Matrix(source.name(), weights, new float[source.rows() * (source.cols() / groupSize)],
-                source.rows(), source.cols(), groupSize);
+                source.rows(), source.cols(), groupSize, tiled);
     }
 
     /** {@code source} quantized in full on this thread, with F32 scales. */
@@ -59,11 +64,14 @@ public final class Int8Quantizer {
         float[] row = new float[cols];
         short[] halves = new short[cols];
         byte[] quantized = new byte[cols];
+        float[] rowScales = new float[target.groups()];
+        Int8Matrix.RowWriter writer = new Int8Matrix.RowWriter(target);
         for (int r = from; r < to; r++) {
             readRow(source, r, row, halves);
-            kernels.quantizeRow(row, target.groupSize(), scaleType, target.scales(), r * target.groups(), quantized);
-            MemorySegment.copy(quantized, 0, target.weights(), ValueLayout.JAVA_BYTE, (long) r * cols, cols);
+            kernels.quantizeRow(row, target.groupSize(), scaleType, rowScales, 0, quantized);
+            writer.write(r, quantized, rowScales);
         }
+        writer.flush();
     }
 
     /** Looked up on first use: the Vector API check warns once where it is missing. */

@@ -21,8 +21,43 @@ public final class QuantizeJobs {
     private static final long CHUNK_WEIGHTS = 1 << 20;
     private static final Logger LOG = LoggerFactory.getLogger(QuantizeJobs.class);
 
+    /** Work on a matrix that splits by rows. */
+    public sealed interface Work permits Job, Repack {
+        int rows();
+
+        int cols();
+
+        void run(int from, int to);
+    }
+
     /** Quantize {@code source} into {@code target}, scales rounded to {@code scaleType}. */
-    public record Job(Tensor source, Int8Matrix target, DType scaleType) {
+    public record Job(Tensor source, Int8Matrix target, DType scaleType) implements Work {
+        public int rows() {
+            return source.rows();
+        }
+
+        public int cols() {
+            return source.cols();
+        }
+
+        public void run(int from, int to) {
+            Int8Quantizer.quantizeRows(source, target, from, to, scaleType);
+        }
+    }
+
+    /** Copy a stored int8 matrix into {@code target}, of its shape in another layout (the tiled one). */
+    public record Repack(Int8Matrix source, Int8Matrix target) implements Work {
+        public int rows() {
+            return source.rows();
+        }
+
+        public int cols() {
+            return source.cols();
+        }
+
+        public void run(int from, int to) {
+            target.copyRows(source, from, to);
+        }
     }
 
     private QuantizeJobs() {
@@ -33,18 +68,19 @@ public final class QuantizeJobs {
      *
      * @return the wall-clock milliseconds quantizing took (0 for no jobs)
      */
-    public static long run(List<Job> jobs, int threads, QuantizationProgress progress) {
-        record Chunk(Job job, int from, int to) {
+    public static long run(List<? extends Work> jobs, int threads, QuantizationProgress progress) {
+        record Chunk(Work job, int from, int to) {
         }
         List<Chunk> chunks = new ArrayList<>();
         long total = 0;
-        for (Job job : jobs) {
-            int rows = job.source().rows();
-            int step = (int) Math.max(1, CHUNK_WEIGHTS / Math.max(1, job.source().cols()));
+        for (Work job : jobs) {
+            int rows = job.rows();
+            // Whole tiles per chunk, so that no two threads write the same cache lines of a tiled target.
+            int step = (int) Math.max(1, CHUNK_WEIGHTS / Math.max(1, job.cols()) / Int8Matrix.TILE_ROWS) * Int8Matrix.TILE_ROWS;
             for (int from = 0; from < rows; from += step) {
                 chunks.add(new Chunk(job, from, Math.min(rows, from + step)));
             }
-            total += (long) rows * job.source().cols();
+            total += (long) rows * job.cols();
         }
         if (chunks.isEmpty()) {
             return 0;
@@ -58,9 +94,9 @@ public final class QuantizeJobs {
             List<Future<?>> futures = new ArrayList<>();
             for (Chunk c : chunks) {
                 futures.add(pool.submit(() -> {
-                    Int8Quantizer.quantizeRows(c.job().source(), c.job().target(), c.from(), c.to(), c.job().scaleType());
+                    c.job().run(c.from(), c.to());
                     synchronized (done) {
-                        done[0] += (long) (c.to() - c.from()) * c.job().source().cols();
+                        done[0] += (long) (c.to() - c.from()) * c.job().cols();
                         progress.update(done[0], all);
                     }
                 }));
@@ -82,7 +118,8 @@ public final class QuantizeJobs {
             }
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
-        LOG.info("quantized {} weights to int8 in {} ms on {} threads", all, millis, Math.max(1, threads));
+        LOG.info("{} {} int8 weights in {} ms on {} threads", jobs.getFirst() instanceof Repack ? "repacked" : "quantized",
+                all, millis, Math.max(1, threads));
         return millis;
     }
 }

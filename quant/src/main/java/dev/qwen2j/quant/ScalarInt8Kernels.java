@@ -10,18 +10,23 @@ final class ScalarInt8Kernels implements Int8Kernels {
 
     @Override
     public void matvecF32(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
+        matvecRows(w, rowFrom, rowTo, x, y, yColumn, bias);
+    }
+
+    /** The plain formula in either layout: also the vector kernels' path for rows outside whole tiles. */
+    static void matvecRows(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
         MemorySegment data = w.weights();
-        int cols = w.cols();
         int group = w.groupSize();
+        long step = w.tiled() ? Int8Matrix.TILE_ROWS : 1;
         for (int r = rowFrom; r < rowTo; r++) {
-            long base = (long) r * cols;
+            long base = w.offset(r, 0);
             float sum = 0f;
             for (int g = 0; g < w.groups(); g++) {
                 float groupSum = 0f;
                 for (int k = g * group; k < (g + 1) * group; k++) {
-                    groupSum += data.get(ValueLayout.JAVA_BYTE, base + k) * x[k];
+                    groupSum += data.get(ValueLayout.JAVA_BYTE, base + k * step) * x[k];
                 }
-                sum += groupSum * w.scales()[r * w.groups() + g];
+                sum += groupSum * w.scale(r, g);
             }
             y[yColumn + r] = bias == null ? sum : sum + bias[yColumn + r];
         }
@@ -51,6 +56,10 @@ final class ScalarInt8Kernels implements Int8Kernels {
 
     @Override
     public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
+        if (w.tiled()) { // as the vector kernels: a tiled matrix always takes the F32 input
+            matvecRows(w, rowFrom, rowTo, x.x(), y, yColumn, bias);
+            return;
+        }
         MemorySegment data = w.weights();
         int cols = w.cols();
         byte[] q = x.values();

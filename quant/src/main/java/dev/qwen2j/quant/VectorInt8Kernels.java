@@ -30,7 +30,9 @@ import java.nio.ByteOrder;
  *     (|p| ≤ 128·127 each) still fit in 16 bits, and a 16 → 32-bit pair sum by shifts replaces the multiply-add
  *     instruction the Vector API does not expose.</li>
  * </ul>
- * Group sizes that are not multiples of {@value #BLOCK} take a slower generic path with scalar tails.
+ * Group sizes that are not multiples of {@value #BLOCK} take a slower generic path with scalar tails. A
+ * {@linkplain Int8Matrix#tiled() tiled} matrix has its own decode kernel ({@link #matvecF32Tiled}) and prefill kernel
+ * ({@link #matmul}), both multiplying whole vectors of rows by broadcast inputs.
  *
  * <p>Loaded only after {@code jdk.incubator.vector} was found; see {@link Int8Decode}.
  */
@@ -57,7 +59,9 @@ final class VectorInt8Kernels implements Int8Kernels {
     @Override
     public void matvecF32(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias) {
         int group = w.groupSize();
-        if (group % BLOCK != 0) {
+        if (w.tiled()) {
+            matvecF32Tiled(w, rowFrom, rowTo, x, y, yColumn, bias);
+        } else if (group % BLOCK != 0) {
             matvecF32AnyGroup(w, rowFrom, rowTo, x, y, yColumn, bias);
         } else if (group == w.cols()) {
             matvecF32PerRow(w, rowFrom, rowTo, x, y, yColumn, bias);
@@ -151,6 +155,225 @@ final class VectorInt8Kernels implements Int8Kernels {
                 store(y, yColumn, r1, sumLanes(acc1, lanes), bias);
             }
         }
+    }
+
+    /**
+     * The {@linkplain Int8Matrix#tiled() tiled} layout: for each tile, passes of {@value #PASS} vectors of rows
+     * (one pass of the whole 64 at 512 bits); each input of a block is broadcast once and multiplies one vector of
+     * rows per accumulator, and each block's sums are scaled by one vector of the rows' scales. The stores are whole
+     * vectors of rows. Rows outside whole tiles (a range a caller cut mid-tile) take the scalar formula.
+     */
+    private static void matvecF32Tiled(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
+                                       float[] bias) {
+        int tile = Int8Matrix.TILE_ROWS;
+        int first = Math.min(rowTo, (rowFrom + tile - 1) / tile * tile);
+        int last = Math.max(first, rowTo / tile * tile);
+        ScalarInt8Kernels.matvecRows(w, rowFrom, first, x, y, yColumn, bias);
+        ScalarInt8Kernels.matvecRows(w, last, rowTo, x, y, yColumn, bias);
+        MemorySegment data = w.weights();
+        float[] scales = w.scales();
+        int cols = w.cols();
+        int blocksPerGroup = w.groupSize() / BLOCK;
+        for (int t0 = first; t0 < last; t0 += tile) {
+            long tileBase = (long) t0 * cols;
+            for (int p = 0; p < tile; p += PASS * L) {
+                int s = t0 * w.groups() + p;
+                int left = blocksPerGroup;
+                FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+                for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+                    FloatVector block0 = FloatVector.zero(F), block1 = block0, block2 = block0, block3 = block0;
+                    long o = tileBase + (long) k0 * tile + p;
+                    for (int k = 0; k < BLOCK; k++, o += tile) {
+                        FloatVector xk = FloatVector.broadcast(F, x[k0 + k]);
+                        if (SPLIT) { // 128 bits: 8 bytes widen to two vectors
+                            ByteVector low = ByteVector.fromMemorySegment(WEIGHTS, data, o, LE);
+                            ByteVector high = ByteVector.fromMemorySegment(WEIGHTS, data, o + 2 * L, LE);
+                            block0 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(xk, block0);
+                            block1 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 1)).fma(xk, block1);
+                            block2 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(xk, block2);
+                            block3 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 1)).fma(xk, block3);
+                        } else {
+                            block0 = widen(data, o).fma(xk, block0);
+                            block1 = widen(data, o + L).fma(xk, block1);
+                            block2 = widen(data, o + 2 * L).fma(xk, block2);
+                            block3 = widen(data, o + 3 * L).fma(xk, block3);
+                        }
+                    }
+                    acc0 = block0.fma(FloatVector.fromArray(F, scales, s), acc0);
+                    acc1 = block1.fma(FloatVector.fromArray(F, scales, s + L), acc1);
+                    acc2 = block2.fma(FloatVector.fromArray(F, scales, s + 2 * L), acc2);
+                    acc3 = block3.fma(FloatVector.fromArray(F, scales, s + 3 * L), acc3);
+                    if (--left == 0) {
+                        s += tile;
+                        left = blocksPerGroup;
+                    }
+                }
+                int r = yColumn + t0 + p;
+                storeRows(acc0, y, r, bias);
+                storeRows(acc1, y, r + L, bias);
+                storeRows(acc2, y, r + 2 * L, bias);
+                storeRows(acc3, y, r + 3 * L, bias);
+            }
+        }
+    }
+
+    /** Rows of a prefill panel: two vectors. */
+    static final int PANEL_ROWS = 2 * L;
+    /** Inputs of a prefill panel: 256 × 32 rows × 4 bytes is 32 KB at 512 bits, which stays in L1/L2 while tokens sweep it. */
+    static final int PANEL_COLS = 256;
+    /** Tokens per micro-kernel call: 16 accumulators at 512 bits, 8 below (16 vector registers there). */
+    static final int PANEL_TOKENS = F.vectorBitSize() >= 512 ? 8 : 4;
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[PANEL_COLS * PANEL_ROWS]);
+
+    /**
+     * Prefill and batches of a tiled matrix, as an outer product: a panel of {@link #PANEL_ROWS} rows ×
+     * {@link #PANEL_COLS} inputs is dequantized once into F32, input-major as the tile stores it (so no transpose),
+     * then each group of {@link #PANEL_TOKENS} tokens sweeps it: per input, two vectors of rows times one broadcast
+     * input per token. Each (row, token) is one lane summed in input order, panel by panel, whatever the number of
+     * tokens: batch invariant. Ranges not on whole tiles are left to the backend (false).
+     */
+    @Override
+    public boolean matmul(Int8Matrix w, int rowFrom, int rowTo, float[] x, int tokens, float[] y, int yStride,
+                          int yColumn, float[] bias) {
+        int tile = Int8Matrix.TILE_ROWS;
+        if (!w.tiled() || rowFrom % tile != 0 || rowTo % tile != 0) {
+            return false;
+        }
+        for (int t = 0; t < tokens; t++) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                y[t * yStride + yColumn + r] = bias == null ? 0f : bias[yColumn + r];
+            }
+        }
+        float[] panel = PANEL.get();
+        MemorySegment data = w.weights();
+        float[] scales = w.scales();
+        int cols = w.cols();
+        int groups = w.groups();
+        int group = w.groupSize();
+        for (int k0 = 0; k0 < cols; k0 += PANEL_COLS) {
+            int width = Math.min(PANEL_COLS, cols - k0);
+            for (int r0 = rowFrom; r0 < rowTo; r0 += PANEL_ROWS) {
+                int t0 = r0 - r0 % tile;
+                int p = r0 - t0;
+                for (int k = 0; k < width; k++) {
+                    long o = (long) t0 * cols + (long) (k0 + k) * tile + p;
+                    int s = t0 * groups + (k0 + k) / group * tile + p;
+                    if (SPLIT) {
+                        ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, o, LE);
+                        ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, scales, s))
+                                .intoArray(panel, k * PANEL_ROWS);
+                        ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(FloatVector.fromArray(F, scales, s + L))
+                                .intoArray(panel, k * PANEL_ROWS + L);
+                    } else {
+                        widen(data, o).mul(FloatVector.fromArray(F, scales, s)).intoArray(panel, k * PANEL_ROWS);
+                        widen(data, o + L).mul(FloatVector.fromArray(F, scales, s + L)).intoArray(panel, k * PANEL_ROWS + L);
+                    }
+                }
+                for (int t = 0; t < tokens; t += PANEL_TOKENS) {
+                    panelProduct(panel, width, x, t * cols + k0, cols, Math.min(PANEL_TOKENS, tokens - t), y,
+                            t * yStride + yColumn + r0, yStride);
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code y[j · yStride + y0 + i] += Σ_k panel[k, i] · x[x0 + j · cols + k]} for the panel's rows i and tokens
+     * j < n (n ≤ {@link #PANEL_TOKENS}); missing tokens re-read the last one and are not stored. The accumulators of
+     * tokens 4..7 exist only at 512 bits.
+     */
+    private static void panelProduct(float[] panel, int width, float[] x, int x0, int cols, int n, float[] y, int y0,
+                                     int yStride) {
+        int x1 = x0 + Math.min(1, n - 1) * cols, x2 = x0 + Math.min(2, n - 1) * cols, x3 = x0 + Math.min(3, n - 1) * cols;
+        int x4 = x0 + Math.min(4, n - 1) * cols, x5 = x0 + Math.min(5, n - 1) * cols;
+        int x6 = x0 + Math.min(6, n - 1) * cols, x7 = x0 + Math.min(7, n - 1) * cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        for (int k = 0; k < width; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, k * PANEL_ROWS);
+            FloatVector w1 = FloatVector.fromArray(F, panel, k * PANEL_ROWS + L);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = w0.fma(v, a00);
+            a01 = w1.fma(v, a01);
+            v = FloatVector.broadcast(F, x[x1 + k]);
+            a10 = w0.fma(v, a10);
+            a11 = w1.fma(v, a11);
+            v = FloatVector.broadcast(F, x[x2 + k]);
+            a20 = w0.fma(v, a20);
+            a21 = w1.fma(v, a21);
+            v = FloatVector.broadcast(F, x[x3 + k]);
+            a30 = w0.fma(v, a30);
+            a31 = w1.fma(v, a31);
+            if (PANEL_TOKENS == 8) {
+                v = FloatVector.broadcast(F, x[x4 + k]);
+                a40 = w0.fma(v, a40);
+                a41 = w1.fma(v, a41);
+                v = FloatVector.broadcast(F, x[x5 + k]);
+                a50 = w0.fma(v, a50);
+                a51 = w1.fma(v, a51);
+                v = FloatVector.broadcast(F, x[x6 + k]);
+                a60 = w0.fma(v, a60);
+                a61 = w1.fma(v, a61);
+                v = FloatVector.broadcast(F, x[x7 + k]);
+                a70 = w0.fma(v, a70);
+                a71 = w1.fma(v, a71);
+            }
+        }
+        // Written out, not called: C2 leaves a call in a method this large un-inlined, boxing its vectors.
+        FloatVector.fromArray(F, y, y0).add(a00).intoArray(y, y0);
+        FloatVector.fromArray(F, y, y0 + L).add(a01).intoArray(y, y0 + L);
+        if (n > 1) {
+            int y1 = y0 + yStride;
+            FloatVector.fromArray(F, y, y1).add(a10).intoArray(y, y1);
+            FloatVector.fromArray(F, y, y1 + L).add(a11).intoArray(y, y1 + L);
+        }
+        if (n > 2) {
+            int y2 = y0 + 2 * yStride;
+            FloatVector.fromArray(F, y, y2).add(a20).intoArray(y, y2);
+            FloatVector.fromArray(F, y, y2 + L).add(a21).intoArray(y, y2 + L);
+        }
+        if (n > 3) {
+            int y3 = y0 + 3 * yStride;
+            FloatVector.fromArray(F, y, y3).add(a30).intoArray(y, y3);
+            FloatVector.fromArray(F, y, y3 + L).add(a31).intoArray(y, y3 + L);
+        }
+        if (PANEL_TOKENS == 8) {
+            if (n > 4) {
+                int y4 = y0 + 4 * yStride;
+                FloatVector.fromArray(F, y, y4).add(a40).intoArray(y, y4);
+                FloatVector.fromArray(F, y, y4 + L).add(a41).intoArray(y, y4 + L);
+            }
+            if (n > 5) {
+                int y5 = y0 + 5 * yStride;
+                FloatVector.fromArray(F, y, y5).add(a50).intoArray(y, y5);
+                FloatVector.fromArray(F, y, y5 + L).add(a51).intoArray(y, y5 + L);
+            }
+            if (n > 6) {
+                int y6 = y0 + 6 * yStride;
+                FloatVector.fromArray(F, y, y6).add(a60).intoArray(y, y6);
+                FloatVector.fromArray(F, y, y6 + L).add(a61).intoArray(y, y6 + L);
+            }
+            if (n > 7) {
+                int y7 = y0 + 7 * yStride;
+                FloatVector.fromArray(F, y, y7).add(a70).intoArray(y, y7);
+                FloatVector.fromArray(F, y, y7 + L).add(a71).intoArray(y, y7 + L);
+            }
+        }
+    }
+
+
+    /** Vectors of rows per pass over a tile: four accumulators and their four block sums. */
+    static final int PASS = 4;
+
+    /** L int8 weights at {@code offset} as F32 (not at 128 bits, see {@link #SPLIT}). */
+    private static FloatVector widen(MemorySegment data, long offset) {
+        return (FloatVector) ByteVector.fromMemorySegment(WEIGHTS, data, offset, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** {@code y[i .. i + L) = sums (+ bias[i ..])}. */
+    private static void storeRows(FloatVector sums, float[] y, int i, float[] bias) {
+        (bias == null ? sums : sums.add(FloatVector.fromArray(F, bias, i))).intoArray(y, i);
     }
 
     private static void store(float[] y, int yColumn, int r, float sum, float[] bias) {

@@ -102,7 +102,7 @@ class Int8KernelTest {
         SCALAR.linear(scalarWeights, x, scalarY, tokens);
         // The input the kernels multiply with: int8 × int8 runs on the quantized activations of a single token.
         boolean quantizedInput = tokens == 1 && activations == Int8Activations.INT8 && in % Int8Input.BLOCK == 0
-                && parts.stream().allMatch(m -> m.groupSize() % Int8Input.BLOCK == 0);
+                && parts.stream().allMatch(m -> m.groupSize() % Int8Input.BLOCK == 0 && !m.tiled());
         float[] input = quantizedInput ? dequantizedInput(x, in) : x;
         for (int t = 0; t < tokens; t++) {
             int row = 0;
@@ -147,6 +147,114 @@ class Int8KernelTest {
         for (int tokens = 1; tokens <= 4; tokens++) {
             float[] few = new float[tokens * 33];
             backend.linearBatchInvariant(w, java.util.Arrays.copyOf(x, tokens * 128), few, tokens);
+            for (int i = 0; i < few.length; i++) {
+                assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(few[i]), tokens + " tokens, " + i);
+            }
+        }
+    }
+
+    /**
+     * The tiled layout at every width: decode (its own kernel) and prefill (its outer-product kernel), against the
+     * scalar formula on the same tiled matrices and the exact sum, for groups, channel scales and tiles a worker's
+     * chunk cuts (ranges split on 64 rows, and not).
+     */
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("widths")
+    void tiledMatchesScalar(int bits) {
+        CpuBackend backend = VECTOR.computeIfAbsent(bits, b -> CpuBackend.create(2, b));
+        Random random = new Random(17);
+        int[][] shapes = {{32, 32}, {64, 32}, {96, 0}, {128, 64}, {320, 32}, {896, 32}};
+        int[] rowsChoices = {64, 128, 192, 320};
+        int[] tokenChoices = {1, 1, 2, 5, 8, 9, 17};
+        for (int trial = 0; trial < 20; trial++) {
+            int[] shape = shapes[random.nextInt(shapes.length)];
+            int cols = shape[0];
+            int group = shape[1] == 0 ? cols : shape[1];
+            int tokens = tokenChoices[random.nextInt(tokenChoices.length)];
+            List<Int8Matrix> parts = new ArrayList<>();
+            List<Tensor> biases = new ArrayList<>();
+            boolean withBias = random.nextBoolean();
+            for (int p = 0, n = 1 + random.nextInt(3); p < n; p++) {
+                int rows = rowsChoices[random.nextInt(rowsChoices.length)];
+                parts.add(Int8Quantizer.quantize(randomTensor("w" + p, rows, cols, random), group).toTiled());
+                biases.add(withBias ? randomTensor("b" + p, 1, rows, random) : null);
+            }
+            // Asked for int8 activations, a tiled map still multiplies the F32 input (Int8Decode.tiled).
+            check(backend, parts, withBias ? biases : null, tokens, Int8Activations.INT8, random,
+                    "tiled trial " + trial + " cols " + cols + " group " + group + " tokens " + tokens);
+        }
+    }
+
+    /** A range that cuts a tile: the tiles' kernel leaves its partial tiles to the scalar rows, the same sums. */
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("widths")
+    void tiledDecodeOfRangesThatCutTiles(int bits) {
+        Random random = new Random(3);
+        Int8Matrix rows = Int8Quantizer.quantize(randomTensor("w", 192, 96, random), 32);
+        Int8Matrix tiled = rows.toTiled();
+        float[] x = new float[96];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextFloat() * 2 - 1;
+        }
+        Int8Decode vector = Int8Decode.tiled(bits);
+        Int8Decode scalar = Int8Decode.of(0, Int8Activations.F32);
+        for (int[] range : new int[][]{{0, 192}, {16, 176}, {70, 130}, {64, 128}, {5, 9}}) {
+            float[] expected = new float[192];
+            float[] actual = new float[192];
+            scalar.matvec(rows, range[0], range[1], scalar.prepare(x, 96), expected, 0, null);
+            vector.matvec(tiled, range[0], range[1], vector.prepare(x, 96), actual, 0, null);
+            for (int r = 0; r < 192; r++) {
+                assertEquals(expected[r], actual[r], 1e-4f * (1 + Math.abs(expected[r])), "rows " + range[0] + ".." + range[1] + ", row " + r);
+            }
+        }
+    }
+
+    /** The tiled layout holds the same values and scales, whether quantized into it, copied, or read back. */
+    @Test
+    void tiledLayoutHoldsTheRowMajorValues() {
+        Random random = new Random(8);
+        Tensor source = randomTensor("w", 192, 96, random);
+        Int8Matrix rows = Int8Quantizer.quantize(source, 32);
+        Int8Matrix copied = rows.toTiled();
+        Int8Matrix quantized = Int8Quantizer.allocate(source, 32, true);
+        Int8Quantizer.quantizeRows(source, quantized, 0, 70, DType.F32); // a range ending mid-tile, then the rest
+        Int8Quantizer.quantizeRows(source, quantized, 70, 192, DType.F32);
+        float[] expected = new float[96];
+        float[] actual = new float[96];
+        for (Int8Matrix tiled : List.of(copied, quantized, copied.toTiled())) {
+            assertTrue(tiled.tiled());
+            for (int r = 0; r < 192; r++) {
+                for (int k = 0; k < 96; k++) {
+                    assertEquals(rows.value(r, k), tiled.value(r, k), "row " + r + " col " + k);
+                }
+                for (int g = 0; g < 3; g++) {
+                    assertEquals(rows.scale(r, g), tiled.scale(r, g), "row " + r + " group " + g);
+                }
+                rows.dequantize(r, 5, 80, expected, 0);
+                tiled.dequantize(r, 5, 80, actual, 0);
+                assertEquals(0, java.util.Arrays.compare(expected, actual), "row " + r);
+            }
+        }
+        assertEquals(Int8Matrix.TILE_ROWS, copied.rowAlignment());
+        assertThrows(IllegalArgumentException.class, () -> Int8Quantizer.quantize(randomTensor("odd", 65, 32, random), 32).toTiled());
+    }
+
+    @ParameterizedTest(name = "{0} bits")
+    @MethodSource("widths")
+    void tiledBatchInvariantRowsDoNotDependOnTheirNeighbours(int bits) {
+        CpuBackend backend = VECTOR.computeIfAbsent(bits, b -> CpuBackend.create(2, b));
+        Random random = new Random(6);
+        Backend.LinearWeights w = backend.packedLinear(
+                List.of(Int8Quantizer.quantize(randomTensor("w", 128, 320, random), 32).toTiled()), null);
+        float[] x = new float[11 * 320];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextFloat() * 2 - 1;
+        }
+        float[] all = new float[11 * 128];
+        backend.linearBatchInvariant(w, x, all, 11);
+        for (int tokens = 1; tokens <= 10; tokens++) {
+            float[] few = new float[tokens * 128];
+            backend.linearBatchInvariant(w, java.util.Arrays.copyOf(x, tokens * 320), few, tokens);
             for (int i = 0; i < few.length; i++) {
                 assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(few[i]), tokens + " tokens, " + i);
             }

@@ -145,7 +145,7 @@ public final class CpuBackend implements Backend {
 
     /** Parts stacked by rows as in {@link CpuLinear}; {@code decode} is the parts' shared format at this width. */
     record PackedLinear(PackedMatrix[] parts, int[] starts, float[] bias, int inFeatures, int outFeatures,
-                        PackedKernels<?> decode) implements LinearWeights {
+                        PackedKernels<?> decode, int rowAlign) implements LinearWeights {
     }
 
     @Override
@@ -160,8 +160,10 @@ public final class CpuBackend implements Backend {
         PackedMatrix first = parts.getFirst();
         PackedKernels<?> decode = first.decodeKernels(vectorBits());
         int[] starts = new int[parts.size() + 1];
+        int align = ROW_ALIGN;
         for (int p = 0; p < parts.size(); p++) {
             PackedMatrix part = parts.get(p);
+            align = Math.max(align, part.rowAlignment()); // powers of two: the largest is their multiple
             if (part.cols() != first.cols()) {
                 throw new IllegalArgumentException(part.name() + ": " + part.cols() + " columns, but "
                         + first.name() + " has " + first.cols());
@@ -173,7 +175,8 @@ public final class CpuBackend implements Backend {
             starts[p + 1] = Math.addExact(starts[p], part.rows());
         }
         float[] bias = Backend.stackBiases(biases, parts.stream().map(PackedMatrix::name).toList(), starts);
-        return new PackedLinear(parts.toArray(PackedMatrix[]::new), starts, bias, first.cols(), starts[parts.size()], decode);
+        return new PackedLinear(parts.toArray(PackedMatrix[]::new), starts, bias, first.cols(), starts[parts.size()], decode,
+                align);
     }
 
     public void linear(LinearWeights weights, float[] x, float[] y, int tokens) {
@@ -225,7 +228,7 @@ public final class CpuBackend implements Backend {
         boolean oneToken = tokens == 1 && !blocked;
         I input = oneToken ? decode.prepare(x, linear.inFeatures()) : null;
         int out = linear.outFeatures();
-        parallel.forRange(out, ROW_ALIGN, (from, to) -> {
+        parallel.forRange(out, linear.rowAlign(), (from, to) -> {
             PackedMatrix[] parts = linear.parts();
             int[] starts = linear.starts();
             for (int p = 0; p < parts.length; p++) {
@@ -233,7 +236,8 @@ public final class CpuBackend implements Backend {
                 int hi = Math.min(to, starts[p + 1]);
                 if (lo < hi && oneToken) {
                     decode.matvec(parts[p], lo - starts[p], hi - starts[p], input, y, starts[p], linear.bias());
-                } else if (lo < hi) {
+                } else if (lo < hi && !decode.matmul(parts[p], lo - starts[p], hi - starts[p], x, tokens, y, out,
+                        starts[p], linear.bias())) {
                     kernels.matmulPacked(parts[p], decode, lo - starts[p], hi - starts[p], x, tokens, y, out, starts[p],
                             linear.bias());
                 }

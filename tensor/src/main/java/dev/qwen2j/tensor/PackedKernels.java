@@ -20,6 +20,17 @@ public interface PackedKernels<I> {
         w.dequantize(row, k0, width, out, offset);
     }
 
+    /**
+     * Tokens {@code [0, tokens)} of {@code x} ({@code [tokens, cols]}) through rows {@code [rowFrom, rowTo)} into
+     * {@code y[t · yStride + yColumn + r]} (plus bias) with the format's own prefill kernel, if it has one for
+     * {@code w}: false leaves the work to the backend's dequantizing micro-kernel. Like that one, it must sum each
+     * (row, token) in one order whatever {@code tokens} is (batch invariance).
+     */
+    default boolean matmul(PackedMatrix w, int rowFrom, int rowTo, float[] x, int tokens, float[] y, int yStride,
+                           int yColumn, float[] bias) {
+        return false;
+    }
+
     /** {@code y[yColumn + r] = W[r]·x + bias[yColumn + r]} for {@code rowFrom <= r < rowTo}; {@code bias} may be null. */
     void matvec(PackedMatrix w, int rowFrom, int rowTo, I x, float[] y, int yColumn, float[] bias);
 }

@@ -16,6 +16,11 @@ public interface PackedMatrix {
     /** Bytes a decode step reads from this matrix: weights and their scales. */
     long byteSize();
 
+    /** Rows a worker's range must start and end on (its decode layout's tile height); 1 by default. */
+    default int rowAlignment() {
+        return 1;
+    }
+
     /** Writes {@code W[row, k0 .. k0 + width)} as F32 to {@code out[offset ..]}. */
     void dequantize(int row, int k0, int width, float[] out, int offset);
 
