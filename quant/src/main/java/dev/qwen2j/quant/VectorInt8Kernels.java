@@ -255,23 +255,34 @@ final class VectorInt8Kernels implements Int8Kernels {
             for (int r0 = rowFrom; r0 < rowTo; r0 += PANEL_ROWS) {
                 int t0 = r0 - r0 % tile;
                 int p = r0 - t0;
-                for (int k = 0; k < width; k++) {
-                    long o = (long) t0 * cols + (long) (k0 + k) * tile + p;
-                    int s = t0 * groups + (k0 + k) / group * tile + p;
-                    if (SPLIT) {
-                        ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, o, LE);
-                        ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, scales, s))
-                                .intoArray(panel, k * PANEL_ROWS);
-                        ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(FloatVector.fromArray(F, scales, s + L))
-                                .intoArray(panel, k * PANEL_ROWS + L);
-                    } else {
-                        widen(data, o).mul(FloatVector.fromArray(F, scales, s)).intoArray(panel, k * PANEL_ROWS);
-                        widen(data, o + L).mul(FloatVector.fromArray(F, scales, s + L)).intoArray(panel, k * PANEL_ROWS + L);
+                long base = (long) t0 * cols + (long) k0 * tile + p;
+                int scaleBase = t0 * groups + p;
+                if (tokens <= PANEL_TOKENS) { // one sweep: convert as it goes, the loads among the FMAs
+                    panelProduct(data, base, scales, scaleBase, k0, group, panel, width, x, k0, cols, tokens, y,
+                            yColumn + r0, yStride);
+                    continue;
+                }
+                for (int k = 0; k < width; ) { // group by group: one pair of scale vectors each
+                    int g = (k0 + k) / group;
+                    int end = Math.min(width, (g + 1) * group - k0);
+                    int s = scaleBase + g * tile;
+                    FloatVector scale0 = FloatVector.fromArray(F, scales, s);
+                    FloatVector scale1 = FloatVector.fromArray(F, scales, s + L);
+                    for (; k < end; k++) {
+                        long o = base + (long) k * tile;
+                        if (SPLIT) {
+                            ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, data, o, LE);
+                            ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(scale0).intoArray(panel, k * PANEL_ROWS);
+                            ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(scale1).intoArray(panel, k * PANEL_ROWS + L);
+                        } else {
+                            widen(data, o).mul(scale0).intoArray(panel, k * PANEL_ROWS);
+                            widen(data, o + L).mul(scale1).intoArray(panel, k * PANEL_ROWS + L);
+                        }
                     }
                 }
                 for (int t = 0; t < tokens; t += PANEL_TOKENS) {
-                    panelProduct(panel, width, x, t * cols + k0, cols, Math.min(PANEL_TOKENS, tokens - t), y,
-                            t * yStride + yColumn + r0, yStride);
+                    panelProduct(null, 0, scales, 0, k0, group, panel, width, x, t * cols + k0, cols,
+                            Math.min(PANEL_TOKENS, tokens - t), y, t * yStride + yColumn + r0, yStride);
                 }
             }
         }
@@ -279,45 +290,70 @@ final class VectorInt8Kernels implements Int8Kernels {
     }
 
     /**
-     * {@code y[j · yStride + y0 + i] += Σ_k panel[k, i] · x[x0 + j · cols + k]} for the panel's rows i and tokens
-     * j < n (n ≤ {@link #PANEL_TOKENS}); missing tokens re-read the last one and are not stored. The accumulators of
-     * tokens 4..7 exist only at 512 bits.
+     * {@code y[j · yStride + y0 + i] += Σ_k W[i, k] · x[x0 + j · cols + k]} for the panel's rows i and tokens j < n
+     * (n ≤ {@link #PANEL_TOKENS}), W read from the F32 panel, or (direct non-null) converted from the tiled int8 at
+     * {@code base} as it goes, with the same products in the same order, so the same bits; C2 compiles the loop once
+     * per case (the test is loop-invariant). Missing tokens re-read the last one and are not stored. The accumulators
+     * of tokens 4..7 exist only at 512 bits.
      */
-    private static void panelProduct(float[] panel, int width, float[] x, int x0, int cols, int n, float[] y, int y0,
+    private static void panelProduct(MemorySegment direct, long base, float[] scales, int scaleBase, int k0, int group,
+                                     float[] panel, int width, float[] x, int x0, int cols, int n, float[] y, int y0,
                                      int yStride) {
+        int tile = Int8Matrix.TILE_ROWS;
         int x1 = x0 + Math.min(1, n - 1) * cols, x2 = x0 + Math.min(2, n - 1) * cols, x3 = x0 + Math.min(3, n - 1) * cols;
         int x4 = x0 + Math.min(4, n - 1) * cols, x5 = x0 + Math.min(5, n - 1) * cols;
         int x6 = x0 + Math.min(6, n - 1) * cols, x7 = x0 + Math.min(7, n - 1) * cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
-        for (int k = 0; k < width; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panel, k * PANEL_ROWS);
-            FloatVector w1 = FloatVector.fromArray(F, panel, k * PANEL_ROWS + L);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
-            a00 = w0.fma(v, a00);
-            a01 = w1.fma(v, a01);
-            v = FloatVector.broadcast(F, x[x1 + k]);
-            a10 = w0.fma(v, a10);
-            a11 = w1.fma(v, a11);
-            v = FloatVector.broadcast(F, x[x2 + k]);
-            a20 = w0.fma(v, a20);
-            a21 = w1.fma(v, a21);
-            v = FloatVector.broadcast(F, x[x3 + k]);
-            a30 = w0.fma(v, a30);
-            a31 = w1.fma(v, a31);
-            if (PANEL_TOKENS == 8) {
-                v = FloatVector.broadcast(F, x[x4 + k]);
-                a40 = w0.fma(v, a40);
-                a41 = w1.fma(v, a41);
-                v = FloatVector.broadcast(F, x[x5 + k]);
-                a50 = w0.fma(v, a50);
-                a51 = w1.fma(v, a51);
-                v = FloatVector.broadcast(F, x[x6 + k]);
-                a60 = w0.fma(v, a60);
-                a61 = w1.fma(v, a61);
-                v = FloatVector.broadcast(F, x[x7 + k]);
-                a70 = w0.fma(v, a70);
-                a71 = w1.fma(v, a71);
+        for (int k = 0; k < width; ) {
+            int end = width;
+            FloatVector scale0 = a00, scale1 = a00;
+            if (direct != null) { // this group's part of the panel, and its scales
+                int g = (k0 + k) / group;
+                end = Math.min(width, (g + 1) * group - k0);
+                scale0 = FloatVector.fromArray(F, scales, scaleBase + g * tile);
+                scale1 = FloatVector.fromArray(F, scales, scaleBase + g * tile + L);
+            }
+            for (; k < end; k++) {
+                FloatVector w0;
+                FloatVector w1;
+                if (direct == null) {
+                    w0 = FloatVector.fromArray(F, panel, k * PANEL_ROWS);
+                    w1 = FloatVector.fromArray(F, panel, k * PANEL_ROWS + L);
+                } else if (SPLIT) {
+                    ByteVector b = ByteVector.fromMemorySegment(WEIGHTS, direct, base + (long) k * tile, LE);
+                    w0 = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(scale0);
+                    w1 = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(scale1);
+                } else {
+                    w0 = widen(direct, base + (long) k * tile).mul(scale0);
+                    w1 = widen(direct, base + (long) k * tile + L).mul(scale1);
+                }
+                FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+                a00 = w0.fma(v, a00);
+                a01 = w1.fma(v, a01);
+                v = FloatVector.broadcast(F, x[x1 + k]);
+                a10 = w0.fma(v, a10);
+                a11 = w1.fma(v, a11);
+                v = FloatVector.broadcast(F, x[x2 + k]);
+                a20 = w0.fma(v, a20);
+                a21 = w1.fma(v, a21);
+                v = FloatVector.broadcast(F, x[x3 + k]);
+                a30 = w0.fma(v, a30);
+                a31 = w1.fma(v, a31);
+                if (PANEL_TOKENS == 8) {
+                    v = FloatVector.broadcast(F, x[x4 + k]);
+                    a40 = w0.fma(v, a40);
+                    a41 = w1.fma(v, a41);
+                    v = FloatVector.broadcast(F, x[x5 + k]);
+                    a50 = w0.fma(v, a50);
+                    a51 = w1.fma(v, a51);
+                    v = FloatVector.broadcast(F, x[x6 + k]);
+                    a60 = w0.fma(v, a60);
+                    a61 = w1.fma(v, a61);
+                    v = FloatVector.broadcast(F, x[x7 + k]);
+                    a70 = w0.fma(v, a70);
+                    a71 = w1.fma(v, a71);
+                }
             }
         }
         // Written out, not called: C2 leaves a call in a method this large un-inlined, boxing its vectors.
