@@ -27,8 +27,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The int8 kernels on the shapes of {@link KernelBenchmark} (Qwen2.5-0.5B), for each decode choice
- * ({@code activations}: int8 × F32 or int8 × int8 with the input quantized once per call) and scale granularity
+ * The int8 kernels on the shapes of {@link KernelBenchmark} (Qwen2.5-0.5B), for each layout and decode choice
+ * ({@code activations}: {@code tiled}, the CPU's default layout at 256 and 512 bits, which multiplies the F32 input;
+ * or row-major with int8 × F32, or int8 × int8 with the input quantized once per call) and scale granularity
  * ({@code groupSize}: 32, or 0 = one scale per row). {@link Int8Report} runs these beside the bf16 kernels and the
  * read bandwidth of {@link KernelBenchmark}, all in one run, and prints each as a share of that bandwidth and against
  * bf16. Decode weights rotate through more copies than the L3 holds, as in a real decode step.
@@ -45,7 +46,7 @@ public class Int8KernelBenchmark {
 
     @State(Scope.Benchmark)
     public static class Choice {
-        @Param({"f32", "int8"})
+        @Param({"tiled", "f32", "int8"})
         public String activations;
         @Param({"32", "0"})
         public int groupSize;
@@ -53,8 +54,13 @@ public class Int8KernelBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            System.setProperty(Int8Activations.PROPERTY, activations); // read when a linear map is built
+            // read when a linear map is built; a tiled map ignores it
+            System.setProperty(Int8Activations.PROPERTY, tiled() ? "f32" : activations);
             backend = CpuBackend.create(0);
+        }
+
+        boolean tiled() {
+            return activations.equals("tiled");
         }
 
         @TearDown(Level.Trial)
@@ -87,7 +93,8 @@ public class Int8KernelBenchmark {
                     for (int i = 0; i < scales.length; i++) {
                         scales[i] = (float) random.nextDouble(1e-4, 1e-2);
                     }
-                    parts.add(new Int8Matrix("w" + c, data, scales, rows, cols, group));
+                    Int8Matrix matrix = new Int8Matrix("w" + c, data, scales, rows, cols, group);
+                    parts.add(choice.tiled() ? matrix.toTiled() : matrix);
                 }
                 weights[c] = choice.backend.packedLinear(parts, null);
             }
@@ -149,7 +156,10 @@ public class Int8KernelBenchmark {
         return qkv.y;
     }
 
-    /** Prefill: 128 F32 tokens through an int8 4864 × 896 matrix, dequantized by blocks into the F32 micro-kernel. */
+    /**
+     * Prefill: 128 F32 tokens through an int8 4864 × 896 matrix: row-major dequantized by blocks into the F32
+     * micro-kernel, tiled through its own outer-product kernel.
+     */
     @Benchmark
     public float[] matmulInt8Prefill128(Choice choice, Prefill prefill) {
         choice.backend.linear(prefill.nextWeights(), prefill.x, prefill.y, KernelBenchmark.PREFILL_TOKENS);
