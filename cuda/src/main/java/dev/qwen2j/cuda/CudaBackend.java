@@ -202,6 +202,9 @@ public final class CudaBackend implements Backend {
             if (group >= 0 && q.groupSize() != group) {
                 throw new IllegalArgumentException(m.name() + ": group size " + q.groupSize() + ", the other parts " + group);
             }
+            if (q.tiled()) { // the device kernels read Hugging Face's row-major layout
+                throw new IllegalArgumentException(m.name() + ": the CUDA backend takes row-major int8, not the CPU's tiled layout");
+            }
             group = q.groupSize();
             out += m.rows();
         }

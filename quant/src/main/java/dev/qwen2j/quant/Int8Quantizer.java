@@ -65,7 +65,7 @@ public final class Int8Quantizer {
         short[] halves = new short[cols];
         byte[] quantized = new byte[cols];
         float[] rowScales = new float[target.groups()];
-        Int8Matrix.RowWriter writer = new Int8Matrix.RowWriter(target);
+        Int8RowWriter writer = new Int8RowWriter(target);
         for (int r = from; r < to; r++) {
             readRow(source, r, row, halves);
             kernels.quantizeRow(row, target.groupSize(), scaleType, rowScales, 0, quantized);

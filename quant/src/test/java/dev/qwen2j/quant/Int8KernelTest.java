@@ -134,21 +134,27 @@ class Int8KernelTest {
     @ParameterizedTest(name = "{0} bits")
     @MethodSource("widths")
     void batchInvariantRowsDoNotDependOnTheirNeighbours(int bits) {
-        CpuBackend backend = VECTOR.computeIfAbsent(bits, b -> CpuBackend.create(2, b));
         Random random = new Random(5);
-        Backend.LinearWeights w = backend.packedLinear(
-                List.of(Int8Quantizer.quantize(randomTensor("w", 33, 128, random), 32)), null);
-        float[] x = new float[5 * 128];
+        assertBatchInvariant(bits, Int8Quantizer.quantize(randomTensor("w", 33, 128, random), 32), 5, random);
+    }
+
+    /** Each token's outputs of {@code m} are the same bits in a pass of 1 .. {@code tokens} tokens. */
+    private static void assertBatchInvariant(int bits, Int8Matrix m, int tokens, Random random) {
+        CpuBackend backend = VECTOR.computeIfAbsent(bits, b -> CpuBackend.create(2, b));
+        Backend.LinearWeights w = backend.packedLinear(List.of(m), null);
+        int in = m.cols();
+        int out = m.rows();
+        float[] x = new float[tokens * in];
         for (int i = 0; i < x.length; i++) {
             x[i] = random.nextFloat() * 2 - 1;
         }
-        float[] all = new float[5 * 33];
-        backend.linearBatchInvariant(w, x, all, 5);
-        for (int tokens = 1; tokens <= 4; tokens++) {
-            float[] few = new float[tokens * 33];
-            backend.linearBatchInvariant(w, java.util.Arrays.copyOf(x, tokens * 128), few, tokens);
+        float[] all = new float[tokens * out];
+        backend.linearBatchInvariant(w, x, all, tokens);
+        for (int n = 1; n < tokens; n++) {
+            float[] few = new float[n * out];
+            backend.linearBatchInvariant(w, java.util.Arrays.copyOf(x, n * in), few, n);
             for (int i = 0; i < few.length; i++) {
-                assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(few[i]), tokens + " tokens, " + i);
+                assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(few[i]), n + " tokens, " + i);
             }
         }
     }
@@ -239,26 +245,12 @@ class Int8KernelTest {
         assertThrows(IllegalArgumentException.class, () -> Int8Quantizer.quantize(randomTensor("odd", 65, 32, random), 32).toTiled());
     }
 
+    /** Up to 8 tokens convert the tiles as they go, more go through a panel: the same bits either way. */
     @ParameterizedTest(name = "{0} bits")
     @MethodSource("widths")
     void tiledBatchInvariantRowsDoNotDependOnTheirNeighbours(int bits) {
-        CpuBackend backend = VECTOR.computeIfAbsent(bits, b -> CpuBackend.create(2, b));
         Random random = new Random(6);
-        Backend.LinearWeights w = backend.packedLinear(
-                List.of(Int8Quantizer.quantize(randomTensor("w", 128, 320, random), 32).toTiled()), null);
-        float[] x = new float[11 * 320];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = random.nextFloat() * 2 - 1;
-        }
-        float[] all = new float[11 * 128];
-        backend.linearBatchInvariant(w, x, all, 11);
-        for (int tokens = 1; tokens <= 10; tokens++) {
-            float[] few = new float[tokens * 128];
-            backend.linearBatchInvariant(w, java.util.Arrays.copyOf(x, tokens * 320), few, tokens);
-            for (int i = 0; i < few.length; i++) {
-                assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(few[i]), tokens + " tokens, " + i);
-            }
-        }
+        assertBatchInvariant(bits, Int8Quantizer.quantize(randomTensor("w", 128, 320, random), 32).toTiled(), 11, random);
     }
 
     /** x quantized per block exactly as {@link Int8Input} does, and back: what the int8 × int8 kernels see. */
