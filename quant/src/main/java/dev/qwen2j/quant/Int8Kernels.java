@@ -11,10 +11,6 @@ interface Int8Kernels {
     /** {@code y[yColumn + r] = Σ_g scale[r, g] · Σ_{k in g} W[r, k]·x[k] + bias[yColumn + r]}: int8 weights, F32 input. */
     void matvecF32(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn, float[] bias);
 
-    /**
-     * The same with the input quantized ({@code x.quantized()}, and {@code w.groupSize()} a multiple of
-     * {@link Int8Input#BLOCK}): integer dot products per block, scaled by weight scale × input scale.
-     */
     /** {@code out[offset + i] = W[row, k0 + i]} as F32 for {@code i < width}: prefill's tiles. */
     void dequantize(Int8Matrix w, int row, int k0, int width, float[] out, int offset);
 
@@ -27,6 +23,11 @@ interface Int8Kernels {
         return false;
     }
 
+    /**
+     * {@link #matvecF32} with the input quantized ({@code x.quantized()}, and {@code w.groupSize()} a multiple of
+     * {@link Int8Input#BLOCK}): integer dot products per block, scaled by weight scale × input scale. Row-major
+     * matrices only: {@link Int8Decode} sends a tiled one to {@link #matvecF32}.
+     */
     void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias);
 
     /**

@@ -56,10 +56,6 @@ final class ScalarInt8Kernels implements Int8Kernels {
 
     @Override
     public void matvecInt8(Int8Matrix w, int rowFrom, int rowTo, Int8Input x, float[] y, int yColumn, float[] bias) {
-        if (w.tiled()) { // as the vector kernels: a tiled matrix always takes the F32 input
-            matvecRows(w, rowFrom, rowTo, x.x(), y, yColumn, bias);
-            return;
-        }
         MemorySegment data = w.weights();
         int cols = w.cols();
         byte[] q = x.values();

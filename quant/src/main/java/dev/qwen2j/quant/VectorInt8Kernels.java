@@ -398,7 +398,6 @@ final class VectorInt8Kernels implements Int8Kernels {
         }
     }
 
-
     /** Vectors of rows per pass over a tile: four accumulators and their four block sums. */
     static final int PASS = 4;
 
@@ -498,6 +497,10 @@ final class VectorInt8Kernels implements Int8Kernels {
 
     @Override
     public void dequantize(Int8Matrix w, int row, int k0, int width, float[] out, int offset) {
+        if (w.tiled()) { // a row is strided there; matmul() serves tiled prefill, this only a range it declined
+            w.dequantize(row, k0, width, out, offset);
+            return;
+        }
         MemorySegment data = w.weights();
         float[] scales = w.scales();
         int group = w.groupSize();

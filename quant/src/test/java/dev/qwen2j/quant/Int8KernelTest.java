@@ -57,22 +57,33 @@ class Int8KernelTest {
         int[] tokenChoices = {1, 1, 1, 2, 5, 9};
         for (Int8Activations activations : Int8Activations.values()) {
             for (int trial = 0; trial < 24; trial++) {
-                int[] shape = shapes[random.nextInt(shapes.length)];
-                int cols = shape[0];
-                int group = shape[1] == 0 ? cols : shape[1];
-                int tokens = tokenChoices[random.nextInt(tokenChoices.length)];
-                List<Int8Matrix> parts = new ArrayList<>();
-                List<Tensor> biases = new ArrayList<>();
-                boolean withBias = random.nextBoolean();
-                for (int p = 0, n = 1 + random.nextInt(3); p < n; p++) {
-                    int rows = rowsChoices[random.nextInt(rowsChoices.length)];
-                    parts.add(Int8Quantizer.quantize(randomTensor("w" + p, rows, cols, random), group));
-                    biases.add(withBias ? randomTensor("b" + p, 1, rows, random) : null);
-                }
-                check(backend, parts, withBias ? biases : null, tokens, activations, random,
-                        activations + " trial " + trial + " cols " + cols + " group " + group + " tokens " + tokens);
+                checkRandomMap(backend, shapes, rowsChoices, tokenChoices, false, activations, random,
+                        activations + " trial " + trial);
             }
         }
+    }
+
+    /**
+     * One to three parts of a random shape from {@code shapes} ({cols, group}; group 0: channel), each of a random
+     * height from {@code rowsChoices}, tiled if {@code tiled}, with or without biases, through {@link #check}.
+     */
+    private static void checkRandomMap(CpuBackend backend, int[][] shapes, int[] rowsChoices, int[] tokenChoices,
+                                       boolean tiled, Int8Activations activations, Random random, String what) {
+        int[] shape = shapes[random.nextInt(shapes.length)];
+        int cols = shape[0];
+        int group = shape[1] == 0 ? cols : shape[1];
+        int tokens = tokenChoices[random.nextInt(tokenChoices.length)];
+        List<Int8Matrix> parts = new ArrayList<>();
+        List<Tensor> biases = new ArrayList<>();
+        boolean withBias = random.nextBoolean();
+        for (int p = 0, n = 1 + random.nextInt(3); p < n; p++) {
+            int rows = rowsChoices[random.nextInt(rowsChoices.length)];
+            Int8Matrix part = Int8Quantizer.quantize(randomTensor("w" + p, rows, cols, random), group);
+            parts.add(tiled ? part.toTiled() : part);
+            biases.add(withBias ? randomTensor("b" + p, 1, rows, random) : null);
+        }
+        check(backend, parts, withBias ? biases : null, tokens, activations, random,
+                what + " cols " + cols + " group " + group + " tokens " + tokens);
     }
 
     private static void check(CpuBackend backend, List<Int8Matrix> parts, List<Tensor> biases, int tokens,
@@ -160,9 +171,9 @@ class Int8KernelTest {
     }
 
     /**
-     * The tiled layout at every width: decode (its own kernel) and prefill (its outer-product kernel), against the
-     * scalar formula on the same tiled matrices and the exact sum, for groups, channel scales and tiles a worker's
-     * chunk cuts (ranges split on 64 rows, and not).
+     * The tiled layout at every width: decode (its own kernel) and prefill (its outer-product kernel, converting as it
+     * goes up to 8 tokens, through a panel beyond), against the scalar formula on the same tiled matrices and the exact
+     * sum, for groups and channel scales, one to three fused parts.
      */
     @ParameterizedTest(name = "{0} bits")
     @MethodSource("widths")
@@ -173,21 +184,9 @@ class Int8KernelTest {
         int[] rowsChoices = {64, 128, 192, 320};
         int[] tokenChoices = {1, 1, 2, 5, 8, 9, 17};
         for (int trial = 0; trial < 20; trial++) {
-            int[] shape = shapes[random.nextInt(shapes.length)];
-            int cols = shape[0];
-            int group = shape[1] == 0 ? cols : shape[1];
-            int tokens = tokenChoices[random.nextInt(tokenChoices.length)];
-            List<Int8Matrix> parts = new ArrayList<>();
-            List<Tensor> biases = new ArrayList<>();
-            boolean withBias = random.nextBoolean();
-            for (int p = 0, n = 1 + random.nextInt(3); p < n; p++) {
-                int rows = rowsChoices[random.nextInt(rowsChoices.length)];
-                parts.add(Int8Quantizer.quantize(randomTensor("w" + p, rows, cols, random), group).toTiled());
-                biases.add(withBias ? randomTensor("b" + p, 1, rows, random) : null);
-            }
             // Asked for int8 activations, a tiled map still multiplies the F32 input (Int8Decode.tiled).
-            check(backend, parts, withBias ? biases : null, tokens, Int8Activations.INT8, random,
-                    "tiled trial " + trial + " cols " + cols + " group " + group + " tokens " + tokens);
+            checkRandomMap(backend, shapes, rowsChoices, tokenChoices, true, Int8Activations.INT8, random,
+                    "tiled trial " + trial);
         }
     }
 
@@ -239,6 +238,14 @@ class Int8KernelTest {
                 rows.dequantize(r, 5, 80, expected, 0);
                 tiled.dequantize(r, 5, 80, actual, 0);
                 assertEquals(0, java.util.Arrays.compare(expected, actual), "row " + r);
+            }
+        }
+        for (int bits : VectorBits.SUPPORTED) { // each width's kernels read a tiled row as the matrix itself does
+            Int8Decode kernels = Int8Decode.tiled(bits);
+            for (int r = 0; r < 192; r++) {
+                rows.dequantize(r, 5, 80, expected, 0);
+                kernels.dequantize(copied, r, 5, 80, actual, 0);
+                assertEquals(0, java.util.Arrays.compare(expected, actual), bits + " bits, row " + r);
             }
         }
         assertEquals(Int8Matrix.TILE_ROWS, copied.rowAlignment());
