@@ -5,6 +5,7 @@ import dev.qwen2j.core.chat.ReasoningFormat;
 import dev.qwen2j.core.config.GenerationDefaults;
 import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.safetensors.Checkpoint;
+import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.core.sampling.Sampler;
 import dev.qwen2j.core.tokenizer.Tokenizer;
 import dev.qwen2j.quant.CompressedTensors;
@@ -234,16 +235,15 @@ public final class Model implements AutoCloseable {
     }
 
     /** A context whose KV cache cannot fit fails here, not as an OutOfMemoryError at the first generation. */
-    private static void checkKvCacheFits(Qwen2Config config, ModelOptions options) {
+    static void checkKvCacheFits(Qwen2Config config, ModelOptions options) {
         int positions = options.contextLengthFor(config.maxPositionEmbeddings());
-        long perPosition = KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), 1, config.headDim(),
-                options.kvCacheType());
-        long needed = perPosition * positions;
+        long needed = kvCacheBytes(config, positions, options.kvCacheType());
         if (needed <= Runtime.getRuntime().maxMemory()) {
             return; // the common case, decided without asking the OS
         }
         long memory = physicalMemoryBytes();
         if (needed > memory) {
+            long perPosition = Math.max(1, needed / positions);
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "contextLength %d needs a %s KV cache of %.1f GiB per session (%d bytes per position), more than "
                             + "this machine's %.1f GiB of memory: at most %d positions fit", positions,
@@ -553,8 +553,13 @@ public final class Model implements AutoCloseable {
 
     /** Bytes of the KV cache of one session at the configured context length. */
     public long kvCacheBytes() {
-        return KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), contextLength, config.headDim(),
-                options.kvCacheType());
+        return kvCacheBytes(config, contextLength, options.kvCacheType());
+    }
+
+    /** Bytes of one session's KV cache of {@code positions} positions, in whole pages as it is allocated. */
+    static long kvCacheBytes(Qwen2Config config, int positions, DType kvCacheType) {
+        return KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), positions, config.headDim(),
+                kvCacheType);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.qwen2j.model;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwen2j.core.checkpoint.RandomQwen2Checkpoint;
+import dev.qwen2j.core.config.Qwen2Config;
 import dev.qwen2j.core.safetensors.Checkpoint;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -174,6 +175,10 @@ class ModelRobustnessTest {
                 Model.load(folder, ModelOptions.builder().threads(1).contextLength(Integer.MAX_VALUE).build()));
         assertTrue(error.getMessage().startsWith("contextLength " + Integer.MAX_VALUE), error.getMessage());
         assertTrue(error.getMessage().contains("at most "), error.getMessage());
+        // A position costs its keys and values in every layer, not a whole page of them.
+        Qwen2Config config = Qwen2Config.load(folder);
+        long perPosition = 2L * config.numHiddenLayers() * config.numKeyValueHeads() * config.headDim() * Float.BYTES;
+        assertTrue(error.getMessage().contains("(" + perPosition + " bytes per position)"), error.getMessage());
     }
 
     private static void editConfig(Path folder, String field, Object value) throws IOException {
