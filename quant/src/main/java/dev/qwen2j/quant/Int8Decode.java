@@ -4,6 +4,7 @@ import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.PackedKernels;
 import dev.qwen2j.tensor.PackedMatrix;
 import dev.qwen2j.tensor.SpeciesCopies;
+import dev.qwen2j.tensor.Tensor;
 
 import java.lang.invoke.MethodHandles;
 import java.util.Map;
@@ -51,6 +52,11 @@ public final class Int8Decode implements PackedKernels<Int8Input> {
     /** One row quantized by this width's kernels: see {@link Int8Kernels#quantizeRow}. */
     void quantizeRow(float[] row, int group, DType scaleType, float[] scales, int scaleOffset, byte[] out) {
         kernels.quantizeRow(row, group, scaleType, scales, scaleOffset, out);
+    }
+
+    /** Row {@code r} of {@code source} as F32 by this width's kernels: see {@link Int8Kernels#readRow}. */
+    void readRow(Tensor source, int r, float[] out, short[] halves) {
+        kernels.readRow(source, r, out, halves);
     }
 
     public Int8Activations activations() {

@@ -1,6 +1,7 @@
 package dev.qwen2j.quant;
 
 import dev.qwen2j.core.safetensors.DType;
+import dev.qwen2j.tensor.Tensor;
 
 /**
  * The int8 decode arithmetic, one implementation per instruction set: {@link ScalarInt8Kernels} (the reference and the
@@ -35,4 +36,9 @@ interface Int8Kernels {
      * {@code scales[scaleOffset + g]} and {@code out[k]}; every implementation gives the same bits.
      */
     void quantizeRow(float[] row, int group, DType scaleType, float[] scales, int scaleOffset, byte[] out);
+
+    /** Row {@code r} of an F32, BF16 or F16 tensor as F32, as {@link Int8Quantizer#readRow} (with its scratch). */
+    default void readRow(Tensor source, int r, float[] out, short[] halves) {
+        Int8Quantizer.readRow(source, r, out, halves);
+    }
 }

@@ -67,7 +67,7 @@ public final class Int8Quantizer {
         float[] rowScales = new float[target.groups()];
         Int8RowWriter writer = new Int8RowWriter(target);
         for (int r = from; r < to; r++) {
-            readRow(source, r, row, halves);
+            kernels.readRow(source, r, row, halves);
             kernels.quantizeRow(row, target.groupSize(), scaleType, rowScales, 0, quantized);
             writer.write(r, quantized, rowScales);
         }

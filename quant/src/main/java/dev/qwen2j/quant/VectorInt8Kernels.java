@@ -2,6 +2,7 @@ package dev.qwen2j.quant;
 
 import dev.qwen2j.core.safetensors.DType;
 import dev.qwen2j.tensor.SpeciesCopies;
+import dev.qwen2j.tensor.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -51,6 +52,8 @@ final class VectorInt8Kernels implements Int8Kernels {
     /** Half a vector of bytes: widened, they fill {@link #S}. */
     static final VectorSpecies<Byte> HALF = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final int SL = S.length();
+    /** L shorts: one vector of bf16 weights, widened to F32. */
+    static final VectorSpecies<Short> WIDENED = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final int BLOCK = Int8Input.BLOCK;
     /** Where {@link #sumLanes} spills a vector: one per thread. */
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
@@ -489,10 +492,35 @@ final class VectorInt8Kernels implements Int8Kernels {
         }
     }
 
-    /** {@code clamp(rint(v / scale), -127, 127)} as bytes in {@link #WEIGHTS}, at {@code part} (the rest zero). */
+    /**
+     * {@code clamp(rint(v / scale), -127, 127)} as bytes in {@link #WEIGHTS}, at {@code part} (the rest zero). Adding
+     * 1.5·2²³ leaves the rounded integer in the low mantissa bits, two's complement, so its low byte is the result:
+     * a truncating I2B, with no subtraction and no float-to-int conversion.
+     */
     private static ByteVector toInt8(FloatVector v, float scale, int part) {
-        FloatVector rounded = v.div(scale).min(127f).max(-127f).add(Int8Quantizer.ROUNDING).sub(Int8Quantizer.ROUNDING);
-        return (ByteVector) rounded.convertShape(VectorOperators.F2B, WEIGHTS, part);
+        FloatVector shifted = v.div(scale).min(127f).max(-127f).add(Int8Quantizer.ROUNDING);
+        return (ByteVector) shifted.reinterpretAsInts().convertShape(VectorOperators.I2B, WEIGHTS, part);
+    }
+
+    /** BF16 widened in registers: 0.13–0.25 ns a weight, against 0.7 for the scalar loop C2 makes of it (warm, 512 bits). */
+    @Override
+    public void readRow(Tensor source, int r, float[] out, short[] halves) {
+        if (source.dtype() != DType.BF16) {
+            Int8Quantizer.readRow(source, r, out, halves);
+            return;
+        }
+        MemorySegment data = source.data();
+        int cols = source.cols();
+        long base = 2L * r * cols;
+        int k = 0;
+        for (; k + L <= cols; k += L) {
+            // bf16 is the upper half of an f32: widen each lane to 32 bits and shift it there
+            ((IntVector) ShortVector.fromMemorySegment(WIDENED, data, base + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, k);
+        }
+        for (; k < cols; k++) {
+            out[k] = Float.intBitsToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, base + 2L * k) << 16);
+        }
     }
 
     @Override

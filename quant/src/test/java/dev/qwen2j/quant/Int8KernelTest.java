@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -310,6 +311,34 @@ class Int8KernelTest {
                 }
                 assertEquals(-1L, scalar.weights().mismatch(vector.weights()), where + ": first differing weight");
             }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("widths")
+    void bf16RowsWidenAndQuantizeAsTheScalarPathDoes(int bits) {
+        Random random = new Random(29);
+        for (int[] shape : new int[][]{{7, 7}, {36, 12}, {96, 32}, {1030, 1030}}) {
+            int rows = 5;
+            int cols = shape[0];
+            MemorySegment data = Arena.ofAuto().allocate(2L * rows * cols + 2, 64).asSlice(2, 2L * rows * cols);
+            for (long i = 0; i < (long) rows * cols; i++) { // every bf16 bit pattern but NaN and infinity
+                short bits16 = (short) random.nextInt();
+                data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (bits16 & 0x7F80) == 0x7F80 ? 0 : bits16);
+            }
+            Tensor w = new Tensor("w", data, DType.BF16, rows, cols);
+            float[] expected = new float[cols], actual = new float[cols];
+            short[] halves = new short[cols];
+            for (int r = 0; r < rows; r++) {
+                Int8Quantizer.readRow(w, r, expected, halves);
+                Int8Decode.forBits(bits).readRow(w, r, actual, halves);
+                assertArrayEquals(expected, actual, cols + " cols, row " + r);
+            }
+            Int8Matrix scalar = Int8Quantizer.allocate(w, shape[1]);
+            Int8Matrix vector = Int8Quantizer.allocate(w, shape[1]);
+            Int8Quantizer.quantizeRows(w, scalar, 0, rows, DType.F32, 0);
+            Int8Quantizer.quantizeRows(w, vector, 0, rows, DType.F32, bits);
+            assertEquals(-1L, scalar.weights().mismatch(vector.weights()), cols + " cols: first differing weight");
         }
     }
 
