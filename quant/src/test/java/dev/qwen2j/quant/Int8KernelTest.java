@@ -191,12 +191,15 @@ class Int8KernelTest {
         }
     }
 
-    /** A range that cuts a tile: the tiles' kernel leaves its partial tiles to the scalar rows, the same sums. */
+    /**
+     * A range that cuts a tile: the tiles' kernel leaves its partial tiles to the scalar rows, the same sums. Ranges
+     * of 1 to 7 whole tiles cover the tiles taken in threes, in a pair and alone.
+     */
     @ParameterizedTest(name = "{0} bits")
     @MethodSource("widths")
     void tiledDecodeOfRangesThatCutTiles(int bits) {
         Random random = new Random(3);
-        Int8Matrix rows = Int8Quantizer.quantize(randomTensor("w", 192, 96, random), 32);
+        Int8Matrix rows = Int8Quantizer.quantize(randomTensor("w", 448, 96, random), 32);
         Int8Matrix tiled = rows.toTiled();
         float[] x = new float[96];
         for (int i = 0; i < x.length; i++) {
@@ -204,12 +207,12 @@ class Int8KernelTest {
         }
         Int8Decode vector = Int8Decode.tiled(bits);
         Int8Decode scalar = Int8Decode.of(0, Int8Activations.F32);
-        for (int[] range : new int[][]{{0, 192}, {16, 176}, {70, 130}, {64, 128}, {5, 9}}) {
-            float[] expected = new float[192];
-            float[] actual = new float[192];
+        for (int[] range : new int[][]{{0, 448}, {0, 320}, {64, 320}, {0, 192}, {16, 176}, {70, 130}, {64, 128}, {5, 9}}) {
+            float[] expected = new float[448];
+            float[] actual = new float[448];
             scalar.matvec(rows, range[0], range[1], scalar.prepare(x, 96), expected, 0, null);
             vector.matvec(tiled, range[0], range[1], vector.prepare(x, 96), actual, 0, null);
-            for (int r = 0; r < 192; r++) {
+            for (int r = 0; r < 448; r++) {
                 assertEquals(expected[r], actual[r], 1e-4f * (1 + Math.abs(expected[r])), "rows " + range[0] + ".." + range[1] + ", row " + r);
             }
         }
