@@ -164,8 +164,8 @@ final class VectorInt8Kernels implements Int8Kernels {
      * The {@linkplain Int8Matrix#tiled() tiled} layout: for each tile, passes of {@value #PASS} vectors of rows
      * (one pass of the whole 64 at 512 bits); each input of a block is broadcast once and multiplies one vector of
      * rows per accumulator, and each block's sums are scaled by one vector of the rows' scales. The stores are whole
-     * vectors of rows. At 512 bits the range's tiles go in threes, one from each third ({@link #tileTriple}), and two
-     * left over as a pair. Rows outside whole tiles (a range a caller cut mid-tile) take the scalar formula.
+     * vectors of rows. At 512 bits the range's tiles go in threes, one from each third ({@link #tileTriple}); the one or
+     * two left over go alone. Rows outside whole tiles (a range a caller cut mid-tile) take the scalar formula.
      */
     private static void matvecF32Tiled(Int8Matrix w, int rowFrom, int rowTo, float[] x, float[] y, int yColumn,
                                        float[] bias) {
@@ -180,12 +180,7 @@ final class VectorInt8Kernels implements Int8Kernels {
             int t0 = first + i * tile;
             tileTriple(w, t0, t0 + triples * tile, t0 + 2 * triples * tile, x, y, yColumn, bias);
         }
-        int rest = first + 3 * triples * tile;
-        if (PASS * L == tile && last - rest == 2 * tile) {
-            tilePair(w, rest, rest + tile, x, y, yColumn, bias);
-            rest = last;
-        }
-        for (int t0 = rest; t0 < last; t0 += tile) {
+        for (int t0 = first + 3 * triples * tile; t0 < last; t0 += tile) {
             for (int p = 0; p < tile; p += PASS * L) {
                 tilePass(w, t0, p, x, y, yColumn, bias);
             }
@@ -239,66 +234,10 @@ final class VectorInt8Kernels implements Int8Kernels {
     }
 
     /**
-     * {@link #tilePass} of two whole tiles at once, where one pass is a tile (512 bits): two streams from memory
-     * instead of one. Each row's sum is the same FMAs in the same order, so the same bits. Measured on an AVX-512
-     * Xeon (4864 × 896 from DRAM, 2 threads): 14–18 GB/s against 12–15 for one tile at a time, which leaves the
-     * core waiting on one stream's misses while it converts.
-     */
-    private static void tilePair(Int8Matrix w, int t0, int t1, float[] x, float[] y, int yColumn, float[] bias) {
-        int tile = Int8Matrix.TILE_ROWS;
-        MemorySegment data = w.weights();
-        float[] scales = w.scales();
-        int cols = w.cols();
-        int blocksPerGroup = w.groupSize() / BLOCK;
-        long distance = (long) (t1 - t0) * cols;
-        int s = t0 * w.groups(), s1 = t1 * w.groups();
-        int left = blocksPerGroup;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        FloatVector acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
-        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
-            FloatVector block0 = FloatVector.zero(F), block1 = block0, block2 = block0, block3 = block0;
-            FloatVector block4 = block0, block5 = block0, block6 = block0, block7 = block0;
-            long o = (long) t0 * cols + (long) k0 * tile;
-            for (int k = 0; k < BLOCK; k++, o += tile) {
-                FloatVector xk = FloatVector.broadcast(F, x[k0 + k]);
-                block0 = widen(data, o).fma(xk, block0);
-                block1 = widen(data, o + L).fma(xk, block1);
-                block2 = widen(data, o + 2 * L).fma(xk, block2);
-                block3 = widen(data, o + 3 * L).fma(xk, block3);
-                block4 = widen(data, o + distance).fma(xk, block4);
-                block5 = widen(data, o + distance + L).fma(xk, block5);
-                block6 = widen(data, o + distance + 2 * L).fma(xk, block6);
-                block7 = widen(data, o + distance + 3 * L).fma(xk, block7);
-            }
-            acc0 = block0.fma(FloatVector.fromArray(F, scales, s), acc0);
-            acc1 = block1.fma(FloatVector.fromArray(F, scales, s + L), acc1);
-            acc2 = block2.fma(FloatVector.fromArray(F, scales, s + 2 * L), acc2);
-            acc3 = block3.fma(FloatVector.fromArray(F, scales, s + 3 * L), acc3);
-            acc4 = block4.fma(FloatVector.fromArray(F, scales, s1), acc4);
-            acc5 = block5.fma(FloatVector.fromArray(F, scales, s1 + L), acc5);
-            acc6 = block6.fma(FloatVector.fromArray(F, scales, s1 + 2 * L), acc6);
-            acc7 = block7.fma(FloatVector.fromArray(F, scales, s1 + 3 * L), acc7);
-            if (--left == 0) {
-                s += tile;
-                s1 += tile;
-                left = blocksPerGroup;
-            }
-        }
-        int r = yColumn + t0, r1 = yColumn + t1;
-        storeRows(acc0, y, r, bias);
-        storeRows(acc1, y, r + L, bias);
-        storeRows(acc2, y, r + 2 * L, bias);
-        storeRows(acc3, y, r + 3 * L, bias);
-        storeRows(acc4, y, r1, bias);
-        storeRows(acc5, y, r1 + L, bias);
-        storeRows(acc6, y, r1 + 2 * L, bias);
-        storeRows(acc7, y, r1 + 3 * L, bias);
-    }
-
-    /**
      * {@link #tilePass} of three whole tiles at once (512 bits; 25 of the 32 vector registers): three streams from
-     * memory. Measured on the same Xeon and matrix as {@link #tilePair}, alternating: 17.8–18.5 GB/s against 15.4–16.6
-     * for pairs and 11.9–12.2 one tile at a time. Each row's sum is the same FMAs in the same order.
+     * memory. On an AVX-512 Xeon (4864 × 896 from DRAM, 2 threads, alternating): 17.8–18.5 GB/s, against 15.4–16.6
+     * for two tiles at once and 11.9–12.2 one at a time, which leaves the core waiting on one stream's misses while it
+     * converts. Each row's sum is the same FMAs in the same order.
      */
     private static void tileTriple(Int8Matrix w, int t0, int t1, int t2, float[] x, float[] y, int yColumn,
                                    float[] bias) {

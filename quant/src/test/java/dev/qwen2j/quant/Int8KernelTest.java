@@ -193,7 +193,7 @@ class Int8KernelTest {
 
     /**
      * A range that cuts a tile: the tiles' kernel leaves its partial tiles to the scalar rows, the same sums. Ranges
-     * of 1 to 7 whole tiles cover the tiles taken in threes, in a pair and alone.
+     * of 1 to 7 whole tiles cover the tiles taken in threes and alone.
      */
     @ParameterizedTest(name = "{0} bits")
     @MethodSource("widths")
