@@ -235,7 +235,7 @@ public final class Model implements AutoCloseable {
     }
 
     /** A context whose KV cache cannot fit fails here, not as an OutOfMemoryError at the first generation. */
-    static void checkKvCacheFits(Qwen2Config config, ModelOptions options) {
+    private static void checkKvCacheFits(Qwen2Config config, ModelOptions options) {
         int positions = options.contextLengthFor(config.maxPositionEmbeddings());
         long needed = kvCacheBytes(config, positions, options.kvCacheType());
         if (needed <= Runtime.getRuntime().maxMemory()) {
@@ -557,7 +557,7 @@ public final class Model implements AutoCloseable {
     }
 
     /** Bytes of one session's KV cache of {@code positions} positions, in whole pages as it is allocated. */
-    static long kvCacheBytes(Qwen2Config config, int positions, DType kvCacheType) {
+    private static long kvCacheBytes(Qwen2Config config, int positions, DType kvCacheType) {
         return KvCache.bytes(config.numHiddenLayers(), config.numKeyValueHeads(), positions, config.headDim(),
                 kvCacheType);
     }
