@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
@@ -579,9 +580,30 @@ final class VectorKernels implements Kernels {
         }
         int kind = cache.dtype() == DType.F32 ? F32_KV : cache.dtype() == DType.BF16 ? BF16_KV : I8_KV;
         int headDim = cache.headDim();
+        int pageElements = KvCacheLayer.PAGE * headDim;
         PageTable table = cache.pages();
+        // Many rows (a prefill block) would widen each BF16 or I8 element once per row block: widen the run's pages
+        // once into F32 scratch instead, the same values, so the same bits.
+        boolean widen = kind != F32_KV && rows > SCORE_ROWS;
+        MemorySegment keys = cache.keys();
+        MemorySegment values = cache.values();
+        int dataKind = kind;
+        if (widen) {
+            WidePages wide = WidePages.get(pageElements);
+            keys = wide.keys;
+            values = wide.values;
+            dataKind = F32_KV;
+            for (int i = 0; i < pageCount; i++) {
+                widen(cache.keys(), cache.keyIndex(table.page(firstPage + i), kvHead, 0), kind, keys, (long) i * pageElements,
+                        pageElements);
+            }
+        }
+        boolean keyScales = kind == I8_KV;
         for (int i = 0; i < pageCount; i++) {
-            scorePage(q, qRows, rows, cache, kind, kvHead, table.page(firstPage + i), scale, scores, i * KvCacheLayer.PAGE);
+            int page = table.page(firstPage + i);
+            long base = widen ? (long) i * pageElements : cache.keyIndex(page, kvHead, 0);
+            scorePage(q, qRows, rows, keys, base, dataKind, keyScales ? cache : null, kvHead, page, headDim, scale, scores,
+                    i * KvCacheLayer.PAGE);
         }
         int chunkStart = firstPage * KvCacheLayer.PAGE;
         int slots = pageCount * KvCacheLayer.PAGE;
@@ -604,20 +626,55 @@ final class VectorKernels implements Kernels {
         java.util.Arrays.fill(scores, rows * CHUNK_SLOTS, padded * CHUNK_SLOTS, 0f); // the dummy rows
         long[] valueRows = VALUE_PAGES.get();
         for (int i = from >>> KvCacheLayer.PAGE_SHIFT; i <= (to - 1) >>> KvCacheLayer.PAGE_SHIFT; i++) {
-            valueRows[i] = cache.valueIndex(table.page(firstPage + i), kvHead, 0) - (long) i * KvCacheLayer.PAGE * headDim;
+            long base = cache.valueIndex(table.page(firstPage + i), kvHead, 0);
+            if (widen) {
+                widen(cache.values(), base, kind, values, (long) i * pageElements, pageElements);
+                base = (long) i * pageElements;
+            }
+            valueRows[i] = base - (long) i * pageElements;
         }
         for (int r = 0; r < rows; r += VALUE_ROWS) {
-            addValues(scores, r, rows, from, to, cache, kind, valueRows, headDim, acc);
+            addValues(scores, r, rows, from, to, values, dataKind, valueRows, headDim, acc);
+        }
+    }
+
+    /** {@code count} (a multiple of L) cache elements from {@code index} on, as floats into F32 {@code dst} from {@code dstIndex}. */
+    private static void widen(MemorySegment src, long index, int kind, MemorySegment dst, long dstIndex, int count) {
+        for (int e = 0; e < count; e += L) {
+            kvLoad(src, kind, index + e).intoMemorySegment(dst, 4 * (dstIndex + e), LE);
+        }
+    }
+
+    /** One worker's F32 copies of an attention run's key and value pages, grown to the largest head seen. */
+    private static final class WidePages {
+        private static final ThreadLocal<WidePages> MINE = new ThreadLocal<>();
+
+        final MemorySegment keys;
+        final MemorySegment values;
+        final int pageElements;
+
+        private WidePages(int pageElements) {
+            this.pageElements = pageElements;
+            Arena arena = Arena.ofAuto();
+            keys = arena.allocate(4L * CHUNK_PAGES * pageElements, 64);
+            values = arena.allocate(4L * CHUNK_PAGES * pageElements, 64);
+        }
+
+        static WidePages get(int pageElements) {
+            WidePages wide = MINE.get();
+            if (wide == null || wide.pageElements < pageElements) {
+                wide = new WidePages(pageElements);
+                MINE.set(wide);
+            }
+            return wide;
         }
     }
 
     /** Scores of physical page {@code page} into columns {@code column..column + PAGE) of each row of {@code scores}. */
-    private static void scorePage(float[] q, int[] qRows, int rows, KvCacheLayer cache, int kind, int kvHead, int page,
-                                  float scale, float[] scores, int column) {
-        MemorySegment keys = cache.keys();
-        int headDim = cache.headDim();
+    private static void scorePage(float[] q, int[] qRows, int rows, MemorySegment keys, long pageBase, int kind,
+                                  KvCacheLayer scaled, int kvHead, int page, int headDim, float scale, float[] scores,
+                                  int column) {
         int slots = KvCacheLayer.PAGE;
-        long pageBase = cache.keyIndex(page, kvHead, 0);
         for (int r = 0; r < rows; r += SCORE_ROWS) {
             int q0 = qRows[r];
             int q1 = qRows[Math.min(r + 1, rows - 1)];
@@ -672,10 +729,10 @@ final class VectorKernels implements Kernels {
                 }
                 FloatVector s0 = FloatVector.broadcast(F, scale);
                 FloatVector s1 = s0;
-                if (kind == I8_KV) {
-                    long scales = 4 * cache.scaleIndex(page, kvHead, g);
-                    s0 = f32(cache.keyScales(), scales).mul(scale);
-                    s1 = f32(cache.keyScales(), scales + 4L * L).mul(scale);
+                if (scaled != null) { // I8 keys: each position's scale
+                    long scales = 4 * scaled.scaleIndex(page, kvHead, g);
+                    s0 = f32(scaled.keyScales(), scales).mul(scale);
+                    s1 = f32(scaled.keyScales(), scales + 4L * L).mul(scale);
                 }
                 int o = r * CHUNK_SLOTS + column + g;
                 a00.mul(s0).intoArray(scores, o);
@@ -759,10 +816,9 @@ final class VectorKernels implements Kernels {
      * #VALUE_ROWS} rows, and the accumulators stay in registers across the run's pages. Rows past the last have zero
      * weights and accumulate into scratch rows, never read. Each (row, dimension) adds its slots in order, one FMA each.
      */
-    private static void addValues(float[] scores, int r, int rows, int from, int to, KvCacheLayer cache, int kind,
+    private static void addValues(float[] scores, int r, int rows, int from, int to, MemorySegment values, int kind,
                                   long[] valueRows, int headDim, float[] acc) {
         boolean eighth = r + 7 < rows; // else a dummy row of zero weight, skipped
-        MemorySegment values = cache.values();
         final int slots = CHUNK_SLOTS; // between one row's weights and the next's
         int p = r * CHUNK_SLOTS;
         int d = 0;
