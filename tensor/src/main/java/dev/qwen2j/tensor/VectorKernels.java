@@ -494,7 +494,7 @@ final class VectorKernels implements Kernels {
     }
 
     /** Below this softmax's e^x is 0: 2^n of the reduction must stay a normal float. */
-    static final float SOFTMAX_EXP_LOW = -87f;
+    private static final float SOFTMAX_EXP_LOW = -87f;
     /** 1.5 · 2^23 + 127: adding it rounds to an integer n whose bits, shifted left by 23, are 2^n's. */
     private static final float ROUND_BIASED = 12583039f;
 
@@ -598,11 +598,11 @@ final class VectorKernels implements Kernels {
                         pageElements);
             }
         }
-        boolean keyScales = kind == I8_KV;
+        KvCacheLayer keyScales = kind == I8_KV ? cache : null;
         for (int i = 0; i < pageCount; i++) {
             int page = table.page(firstPage + i);
             long base = widen ? (long) i * pageElements : cache.keyIndex(page, kvHead, 0);
-            scorePage(q, qRows, rows, keys, base, dataKind, keyScales ? cache : null, kvHead, page, headDim, scale, scores,
+            scorePage(q, qRows, rows, keys, base, dataKind, keyScales, kvHead, page, headDim, scale, scores,
                     i * KvCacheLayer.PAGE);
         }
         int chunkStart = firstPage * KvCacheLayer.PAGE;
@@ -670,7 +670,11 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Scores of physical page {@code page} into columns {@code column..column + PAGE) of each row of {@code scores}. */
+    /**
+     * Scores of one page into columns {@code column..column + PAGE) of each row of {@code scores}: its keys from
+     * element {@code pageBase} of {@code keys} (the cache's, or their F32 copy), read as {@code kind}; {@code scaled},
+     * for I8 keys, holds the scales of physical page {@code page} (else null).
+     */
     private static void scorePage(float[] q, int[] qRows, int rows, MemorySegment keys, long pageBase, int kind,
                                   KvCacheLayer scaled, int kvHead, int page, int headDim, float scale, float[] scores,
                                   int column) {
