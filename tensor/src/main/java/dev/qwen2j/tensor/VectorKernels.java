@@ -156,8 +156,12 @@ final class VectorKernels implements Kernels {
             acc0 = bf16(data, b0 + 2L * k).fma(xk, acc0);
             acc4 = bf16(data, b1 + 2L * k).fma(xk, acc4);
         }
-        float s0 = sumLanes(acc0.add(acc1).add(acc2.add(acc3)), lanes);
-        float s1 = sumLanes(acc4.add(acc5).add(acc6.add(acc7)), lanes);
+        // Stored here, not passed to sumLanes: this method sits near C2's node limit, and a vector handed to a call
+        // it did not inline is boxed, twice per row pair.
+        acc0.add(acc1).add(acc2.add(acc3)).intoArray(lanes, 0);
+        float s0 = addLanes(lanes);
+        acc4.add(acc5).add(acc6.add(acc7)).intoArray(lanes, 0);
+        float s1 = addLanes(lanes);
         for (k = upper; k < cols; k++) {
             s0 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b0 + 2L * k)) * x[k];
             s1 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b1 + 2L * k)) * x[k];
@@ -185,7 +189,8 @@ final class VectorKernels implements Kernels {
             for (; k < upper; k += L) {
                 acc0 = f32(data, b0 + 4L * k).fma(FloatVector.fromArray(F, x, k), acc0);
             }
-            float s0 = sumLanes(acc0.add(acc1), lanes);
+            acc0.add(acc1).intoArray(lanes, 0);
+            float s0 = addLanes(lanes);
             for (k = upper; k < cols; k++) {
                 s0 += data.get(Numbers.FLOAT, b0 + 4L * k) * x[k];
             }
@@ -438,6 +443,11 @@ final class VectorKernels implements Kernels {
      */
     static float sumLanes(FloatVector v, float[] lanes) {
         v.intoArray(lanes, 0);
+        return addLanes(lanes);
+    }
+
+    /** {@code lanes[0 .. L)} added first to last: {@link #sumLanes} after the vector was stored. */
+    static float addLanes(float[] lanes) {
         float sum = lanes[0];
         for (int i = 1; i < L; i++) {
             sum += lanes[i];
@@ -924,18 +934,26 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** L cache elements from element {@code index} on, as floats (I8: the integers). */
+    /**
+     * L cache elements from element {@code index} on, as floats (I8: the integers). The loads are written out, not
+     * calls to f32(), bf16() and i8(): prefill scores every kind on widened F32 pages, so the BF16 and I8 cases stay
+     * cold in the profile and C2 refused to inline those helpers there ("already compiled into a medium method"),
+     * boxing each vector: BF16-cache decode ran at 17 tok/s against 26-32 with the F32 cache (context 600).
+     */
     private static FloatVector kvLoad(MemorySegment data, int kind, long index) {
         return switch (kind) {
-            case F32_KV -> f32(data, 4 * index);
-            case BF16_KV -> bf16(data, 2 * index);
-            default -> i8(data, index, 0);
+            case F32_KV -> FloatVector.fromMemorySegment(F, data, 4 * index, LE);
+            case BF16_KV -> ((IntVector) ShortVector.fromMemorySegment(S, data, 2 * index, LE).castShape(I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            default -> (FloatVector) ByteVector.fromMemorySegment(B, data, index, LE).convertShape(VectorOperators.B2F, F, 0);
         };
     }
 
     /** The L elements after {@code kvLoad(data, kind, index)}'s. */
     private static FloatVector kvLoadNext(MemorySegment data, int kind, long index) {
-        return kind == I8_KV && BYTE_PARTS == 2 ? i8(data, index, 1) : kvLoad(data, kind, index + L);
+        return kind == I8_KV && BYTE_PARTS == 2
+                ? (FloatVector) ByteVector.fromMemorySegment(B, data, index, LE).convertShape(VectorOperators.B2F, F, 1)
+                : kvLoad(data, kind, index + L);
     }
 
     private static float kvScalar(MemorySegment data, int kind, long index) {
