@@ -1,5 +1,5 @@
 #!/bin/bash
-# Decode after N tokens of context and prefill of those N, qwen2j (f32 and int8 KV cache) beside llama.cpp's
+# Decode after N tokens of context and prefill of those N, qwen2j (f32, bf16 and int8 KV cache) beside llama.cpp's
 # llama-batched-bench at the same depth, alternating so that every ratio comes from the same minutes.
 #   scripts/depth-window.sh BF16_DIR INT8_DIR BF16.gguf Q8_0.gguf [DEPTH ...]   (default depths: 128 4096 16384)
 # BF16_DIR from `./qwen2j synth`, INT8_DIR from `./qwen2j quantize`, the GGUFs as scripts/gguf_q8_0.py and
@@ -21,7 +21,7 @@ peer() { # gguf depth
 }
 date; uptime
 for depth in $depths; do
-  ours "$int8" f32 "$depth"; ours "$int8" int8 "$depth"; peer "$q8_gguf" "$depth"
-  ours "$bf16" f32 "$depth"; ours "$bf16" int8 "$depth"; peer "$bf16_gguf" "$depth"
+  ours "$int8" f32 "$depth"; ours "$int8" bf16 "$depth"; ours "$int8" int8 "$depth"; peer "$q8_gguf" "$depth"
+  ours "$bf16" f32 "$depth"; ours "$bf16" bf16 "$depth"; ours "$bf16" int8 "$depth"; peer "$bf16_gguf" "$depth"
 done
 date
