@@ -7,12 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import org.eclipse.jetty.server.handler.StatisticsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * An OpenAI-compatible HTTP server over a {@link Generator}: {@code GET /v1/models}, {@code POST
@@ -29,6 +32,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAiServer.class);
     private static final String ERROR_WRITTEN = "qwen2j.error";
+    /** After the generations have ended (or the shutdown grace is over): time for responses to finish writing. */
+    private static final Duration RESPONSE_WRITE_GRACE = Duration.ofSeconds(5);
     private static final Set<String> ENDPOINTS = Set.of("/v1/models", "/v1/chat/completions", "/v1/completions",
             "/health", "/metrics");
 
@@ -40,6 +45,12 @@ public final class OpenAiServer implements AutoCloseable {
     private final Completions completions;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Javalin app;
+    /**
+     * Counts the requests in flight, whose responses may still be being written after their generation ended:
+     * stop() waits for them, since app.stop() cuts off what it finds. (Jetty's own graceful stop, built on this
+     * handler, also lingered 1-2 s over idle keep-alive connections.)
+     */
+    private final StatisticsHandler requests = new StatisticsHandler();
 
     private OpenAiServer(Generator generator, ServerOptions options) {
         this.generator = generator;
@@ -52,6 +63,7 @@ public final class OpenAiServer implements AutoCloseable {
             config.useVirtualThreads = true; // a generation blocks its request thread; virtual threads make that cheap
             config.http.maxRequestSize = options.maxBodyBytes();
             config.startupWatcherEnabled = false;
+            config.jetty.modifyServer(server -> server.setHandler(requests)); // Javalin nests its handlers inside
         });
         routes();
     }
@@ -95,22 +107,28 @@ public final class OpenAiServer implements AutoCloseable {
             return;
         }
         scheduler.close();
-        long deadline = System.nanoTime() + options.shutdownGrace().toNanos();
-        while (scheduler.batchSize() + scheduler.queueLength() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        waitFor(() -> scheduler.batchSize() + scheduler.queueLength() == 0, options.shutdownGrace());
         if (scheduler.batchSize() + scheduler.queueLength() > 0) {
             LOG.warn("shutdown grace of {} over with {} generation(s) still running; closing anyway",
                     options.shutdownGrace(), scheduler.batchSize());
         }
         generator.close();
+        waitFor(() -> requests.getRequestsActive() == 0, RESPONSE_WRITE_GRACE);
         app.stop();
         stopped.countDown();
+    }
+
+    /** Polls {@code done} until it holds or {@code limit} is over (or this thread is interrupted). */
+    private static void waitFor(BooleanSupplier done, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Blocks until {@link #stop()} has finished. */
