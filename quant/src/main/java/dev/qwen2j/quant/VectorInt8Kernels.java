@@ -227,10 +227,11 @@ final class VectorInt8Kernels implements Int8Kernels {
             }
         }
         int r = yColumn + t0 + p;
-        storeRows(acc0, y, r, bias);
-        storeRows(acc1, y, r + L, bias);
-        storeRows(acc2, y, r + 2 * L, bias);
-        storeRows(acc3, y, r + 3 * L, bias);
+        acc0.intoArray(y, r);
+        acc1.intoArray(y, r + L);
+        acc2.intoArray(y, r + 2 * L);
+        acc3.intoArray(y, r + 3 * L);
+        addBias(y, r, PASS * L, bias);
     }
 
     /**
@@ -292,18 +293,23 @@ final class VectorInt8Kernels implements Int8Kernels {
             }
         }
         int r = yColumn + t0, r1 = yColumn + t1, r2 = yColumn + t2;
-        storeRows(acc0, y, r, bias);
-        storeRows(acc1, y, r + L, bias);
-        storeRows(acc2, y, r + 2 * L, bias);
-        storeRows(acc3, y, r + 3 * L, bias);
-        storeRows(acc4, y, r1, bias);
-        storeRows(acc5, y, r1 + L, bias);
-        storeRows(acc6, y, r1 + 2 * L, bias);
-        storeRows(acc7, y, r1 + 3 * L, bias);
-        storeRows(acc8, y, r2, bias);
-        storeRows(acc9, y, r2 + L, bias);
-        storeRows(acc10, y, r2 + 2 * L, bias);
-        storeRows(acc11, y, r2 + 3 * L, bias);
+        // Stored, then the bias added: this method reaches C2's node limit, and a vector handed to a call it did not
+        // inline is boxed.
+        acc0.intoArray(y, r);
+        acc1.intoArray(y, r + L);
+        acc2.intoArray(y, r + 2 * L);
+        acc3.intoArray(y, r + 3 * L);
+        acc4.intoArray(y, r1);
+        acc5.intoArray(y, r1 + L);
+        acc6.intoArray(y, r1 + 2 * L);
+        acc7.intoArray(y, r1 + 3 * L);
+        acc8.intoArray(y, r2);
+        acc9.intoArray(y, r2 + L);
+        acc10.intoArray(y, r2 + 2 * L);
+        acc11.intoArray(y, r2 + 3 * L);
+        addBias(y, r, PASS * L, bias);
+        addBias(y, r1, PASS * L, bias);
+        addBias(y, r2, PASS * L, bias);
     }
 
     /** Rows of a prefill panel: two vectors. */
@@ -495,9 +501,13 @@ final class VectorInt8Kernels implements Int8Kernels {
         return (FloatVector) ByteVector.fromMemorySegment(WEIGHTS, data, offset, LE).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    /** {@code y[i .. i + L) = sums (+ bias[i ..])}. */
-    private static void storeRows(FloatVector sums, float[] y, int i, float[] bias) {
-        (bias == null ? sums : sums.add(FloatVector.fromArray(F, bias, i))).intoArray(y, i);
+    /** {@code y[i .. i + n) += bias[i ..]} once the sums are stored there; nothing without a bias. */
+    private static void addBias(float[] y, int i, int n, float[] bias) {
+        if (bias != null) {
+            for (int k = i; k < i + n; k++) {
+                y[k] += bias[k];
+            }
+        }
     }
 
     private static void store(float[] y, int yColumn, int r, float sum, float[] bias) {
