@@ -16,7 +16,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 failed=0
 for bits in 512 256 128; do
-  for run in "$bf16 --batch 8 --kv-cache bf16" "$bf16 --context 600 --kv-cache int8" "$int8 --batch 8 --kv-cache int8" \
+  for run in "$bf16 --batch 8 --kv-cache bf16" "$bf16 --context 600 --kv-cache bf16" "$int8 --batch 8 --kv-cache int8" \
              "$int8 --context 600 --kv-cache bf16"; do
     QWEN2J_JAVA_OPTS="-Dqwen2j.vector.bits=$bits -XX:+UnlockDiagnosticVMOptions -XX:+PrintInlining" \
       ./qwen2j bench --model $run --runs 1 --gen-tokens 32 > "$log" 2>&1 || { echo "bench failed: $run"; cat "$log"; exit 1; }
