@@ -107,8 +107,7 @@ public final class OpenAiServer implements AutoCloseable {
             return;
         }
         scheduler.close();
-        waitFor(() -> scheduler.batchSize() + scheduler.queueLength() == 0, options.shutdownGrace());
-        if (scheduler.batchSize() + scheduler.queueLength() > 0) {
+        if (!waitFor(() -> scheduler.batchSize() + scheduler.queueLength() == 0, options.shutdownGrace())) {
             LOG.warn("shutdown grace of {} over with {} generation(s) still running; closing anyway",
                     options.shutdownGrace(), scheduler.batchSize());
         }
@@ -118,17 +117,25 @@ public final class OpenAiServer implements AutoCloseable {
         stopped.countDown();
     }
 
-    /** Polls {@code done} until it holds or {@code limit} is over (or this thread is interrupted). */
-    private static void waitFor(BooleanSupplier done, Duration limit) {
+    /**
+     * Polls {@code done} until it holds or {@code limit} is over (or this thread is interrupted).
+     *
+     * @return whether {@code done} held at the last look
+     */
+    private static boolean waitFor(BooleanSupplier done, Duration limit) {
         long deadline = System.nanoTime() + limit.toNanos();
-        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return done.getAsBoolean();
             }
         }
+        return true;
     }
 
     /** Blocks until {@link #stop()} has finished. */
