@@ -345,6 +345,17 @@ final class VectorInt8Kernels implements Int8Kernels {
         int cols = w.cols();
         int groups = w.groups();
         int group = w.groupSize();
+        if (tokens <= PANEL_TOKENS) { // one sweep, converting as it goes: rows outer, so memory is read in order
+            for (int r0 = rowFrom; r0 < rowTo; r0 += PANEL_ROWS) {
+                int t0 = r0 - r0 % tile;
+                int p = r0 - t0;
+                for (int k0 = 0; k0 < cols; k0 += PANEL_COLS) {
+                    panelProduct(data, (long) t0 * cols + (long) k0 * tile + p, scales, t0 * groups + p, k0, group,
+                            panel, Math.min(PANEL_COLS, cols - k0), x, k0, cols, tokens, y, yColumn + r0, yStride);
+                }
+            }
+            return true;
+        }
         for (int k0 = 0; k0 < cols; k0 += PANEL_COLS) {
             int width = Math.min(PANEL_COLS, cols - k0);
             for (int r0 = rowFrom; r0 < rowTo; r0 += PANEL_ROWS) {
@@ -352,11 +363,6 @@ final class VectorInt8Kernels implements Int8Kernels {
                 int p = r0 - t0;
                 long base = (long) t0 * cols + (long) k0 * tile + p;
                 int scaleBase = t0 * groups + p;
-                if (tokens <= PANEL_TOKENS) { // one sweep: convert as it goes, the loads among the FMAs
-                    panelProduct(data, base, scales, scaleBase, k0, group, panel, width, x, k0, cols, tokens, y,
-                            yColumn + r0, yStride);
-                    continue;
-                }
                 for (int k = 0; k < width; ) { // group by group: one pair of scale vectors each
                     int g = (k0 + k) / group;
                     int end = Math.min(width, (g + 1) * group - k0);
