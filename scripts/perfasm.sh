@@ -36,6 +36,7 @@ for hex in "$out"/region-*.hex; do
   objdump -D -b binary -mi386:x86-64 --adjust-vma="0x$(cat "$base.start")" "$base.bin" | sed -n '8,$p' > "$base.s"
   rm -f "$hex" "$base.bin" "$base.start"
 done
-grep -E '^\.\.\.\.\[Hottest Region [0-9]|^c2, |<total for region' "$out/out.txt" | paste - - - | sed -E 's/\.{4,}//g'
+awk '/^\.\.\.\.\[Hottest Region [0-9]+\]/ { n = $3; sub(/\]\.*$/, "", n); getline what; r[n] = what }
+     /<total for region/ { n = $5; sub(/>/, "", n); printf "region %s %s: %s\n", n, $1, r[n] }' "$out/out.txt"
 grep -E '^[A-Za-z0-9]+\.[a-zA-Z0-9]+ .* avgt ' "$out/out.txt" || true
 echo "decoded: $(ls "$out"/region-*.s | tr '\n' ' ')"
