@@ -135,6 +135,15 @@ public class Int8KernelBenchmark {
         }
     }
 
+    /** A decode step of {@link KernelBenchmark#BATCH} sequences: gate-sized weights from DRAM, as in a batched step. */
+    @State(Scope.Benchmark)
+    public static class Batch extends Linear {
+        @Setup(Level.Trial)
+        public void setUp(Choice choice) {
+            prepare(choice, MLP_COPIES, new int[]{KernelBenchmark.INTERMEDIATE}, KernelBenchmark.BATCH);
+        }
+    }
+
     /** gate- or up-sized int8 matvec, 4864 × 896. */
     @Benchmark
     public float[] matvecInt8Mlp(Choice choice, Mlp mlp) {
@@ -154,6 +163,13 @@ public class Int8KernelBenchmark {
     public float[] matvecInt8QkvFused(Choice choice, Qkv qkv) {
         choice.backend.linear(qkv.nextWeights(), qkv.x, qkv.y, 1);
         return qkv.y;
+    }
+
+    /** One step of {@link KernelBenchmark#BATCH} sequences through an int8 4864 × 896 matrix, batch invariant as batches run. */
+    @Benchmark
+    public float[] matmulInt8Batch8(Choice choice, Batch batch) {
+        choice.backend.linearBatchInvariant(batch.nextWeights(), batch.x, batch.y, KernelBenchmark.BATCH);
+        return batch.y;
     }
 
     /**

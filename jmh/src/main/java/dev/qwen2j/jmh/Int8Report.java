@@ -25,6 +25,7 @@ public final class Int8Report {
             {"matvecInt8Mlp", "matvecBf16Mlp", Integer.toString(KernelBenchmark.INTERMEDIATE)},
             {"matvecInt8Vocab", "matvecBf16Vocab", Integer.toString(KernelBenchmark.VOCAB)},
             {"matvecInt8QkvFused", "matvecBf16QkvFused", Integer.toString(KernelBenchmark.HIDDEN + 2 * KernelBenchmark.KV_WIDTH)},
+            {"matmulInt8Batch8", "matmulBf16Batch8", Integer.toString(KernelBenchmark.INTERMEDIATE)},
             {"matmulInt8Prefill128", "matmulBf16Prefill128", Integer.toString(KernelBenchmark.INTERMEDIATE)},
     };
 
@@ -37,7 +38,7 @@ public final class Int8Report {
         builder.parent(commandLine);
         if (commandLine.getIncludes().isEmpty()) {
             builder.include(Int8KernelBenchmark.class.getName() + "\\.");
-            builder.include(KernelBenchmark.class.getName() + "\\.(readBandwidth|matvecBf16.*|matmulBf16Prefill128)$");
+            builder.include(KernelBenchmark.class.getName() + "\\.(readBandwidth|matvecBf16.*|matmulBf16Batch8|matmulBf16Prefill128)$");
         }
         Map<String, Double> micros = new TreeMap<>();
         for (RunResult result : new Runner(builder.build()).run()) {
