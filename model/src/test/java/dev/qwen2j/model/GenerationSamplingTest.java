@@ -76,6 +76,33 @@ class GenerationSamplingTest {
         }
 
         int pick(float[] raw, int[] prompt, List<Integer> generated, SplittableRandom random) {
+            return draw(raw, prompt, generated, random).id();
+        }
+
+        /** The pick, and how far the uniform number fell from the nearest edge of its token's cumulative interval. */
+        Draw draw(float[] raw, int[] prompt, List<Integer> generated, SplittableRandom random) {
+            double[] p = probabilities(raw, prompt, generated);
+            if (p.length == 1) {
+                return new Draw((int) p[0], Double.POSITIVE_INFINITY);
+            }
+            double u = random.nextDouble();
+            double cumulative = 0;
+            int last = 0;
+            for (int i = 0; i < p.length; i++) {
+                if (p[i] > 0) {
+                    double before = cumulative;
+                    cumulative += p[i];
+                    last = i;
+                    if (cumulative > u) {
+                        return new Draw(i, Math.min(u - before, cumulative - u));
+                    }
+                }
+            }
+            return new Draw(last, Double.POSITIVE_INFINITY);
+        }
+
+        /** The probabilities the draw samples from; greedy, the argmax alone as a one-element array. */
+        double[] probabilities(float[] raw, int[] prompt, List<Integer> generated) {
             double[] z = new double[raw.length];
             for (int i = 0; i < z.length; i++) {
                 z[i] = raw[i];
@@ -106,7 +133,7 @@ class GenerationSamplingTest {
                         best = i;
                     }
                 }
-                return best;
+                return new double[] {best};
             }
             for (int i = 0; i < z.length; i++) {
                 z[i] /= temperature;
@@ -150,19 +177,7 @@ class GenerationSamplingTest {
                 }
                 p = softmax(z);
             }
-            double u = random.nextDouble();
-            double cumulative = 0;
-            int last = 0;
-            for (int i = 0; i < p.length; i++) {
-                if (p[i] > 0) {
-                    cumulative += p[i];
-                    last = i;
-                    if (cumulative > u) {
-                        return i;
-                    }
-                }
-            }
-            return last;
+            return p;
         }
 
         private static double[] softmax(double[] z) {
@@ -178,6 +193,80 @@ class GenerationSamplingTest {
             }
             return p;
         }
+    }
+
+    /** A reference pick, and the distance of its uniform number from the nearest edge of the token's interval. */
+    record Draw(int id, double margin) {
+    }
+
+    /**
+     * Draws this close to an edge of a token's cumulative interval are decided by the logits' last bits. A session
+     * (whose logits the reference reads) and {@link Model#generate} (the batch engine) round differently, since their
+     * kernels sum in different orders: about 1e-6 of a logit, which moves a cumulative probability by at most about
+     * 1e-5 at temperature 0.1. (The one such draw seen in 200 seeded cases here fell 8e-10 from its edge.)
+     */
+    static final double DRAW_MARGIN = 1e-5;
+
+    /**
+     * {@link Model#generate}'s tokens for {@code prompt}, replayed through the reference rule on a session's logits
+     * (teacher-forced on generate's own history): every token must be the reference's pick, except at a draw within
+     * {@link #DRAW_MARGIN} of an edge of the picked token's interval, where generate's token must be the neighbour on
+     * that side (the next token of nonzero probability in id order, the draw's order).
+     */
+    static void assertFollowsTheReference(String prompt, Rule rule, int tokens, long seed) {
+        List<Integer> sampled = new ArrayList<>();
+        model.generate(prompt, rule.options().maxTokens(tokens).seed(seed).logprobs(1).build(), new GenerationListener() {
+            @Override
+            public void onText(String text) {
+            }
+
+            @Override
+            public void onLogprobs(TokenLogprobs logprobs) {
+                sampled.add(logprobs.sampled().id());
+            }
+        });
+        assertEquals(tokens, sampled.size(), rule + ", seed " + seed + ": generated tokens");
+        int[] ids = model.tokenizer().encode(prompt);
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Integer> history = new ArrayList<>();
+        int edges = 0;
+        Session session = model.acquireSession();
+        try {
+            float[] logits = session.prefill(ids, ids.length);
+            for (int step = 0; step < tokens; step++) {
+                float[] raw = logits.clone();
+                Draw draw = rule.draw(raw, ids, history, random);
+                int actual = sampled.get(step);
+                if (actual != draw.id()) {
+                    assertTrue(draw.margin() < DRAW_MARGIN, rule + ", seed " + seed + ", token " + step + ": generate "
+                            + actual + ", the reference " + draw.id() + " (draw " + draw.margin() + " from an edge)");
+                    assertTrue(neighbours(rule, raw, ids, history, draw.id(), actual), rule + ", seed " + seed
+                            + ", token " + step + ": " + actual + " is not next to " + draw.id() + " in the draw");
+                    edges++;
+                }
+                history.add(actual);
+                if (step + 1 < tokens) {
+                    logits = session.decode(actual);
+                }
+            }
+        } finally {
+            model.releaseSession(session);
+        }
+        assertTrue(edges <= 1, rule + ", seed " + seed + ": " + edges + " draws decided at an edge");
+    }
+
+    /** Whether tokens a and b are adjacent among the tokens the rule leaves a nonzero probability, in id order. */
+    private static boolean neighbours(Rule rule, float[] raw, int[] prompt, List<Integer> history, int a, int b) {
+        double[] p = rule.probabilities(raw, prompt, history);
+        if (p.length == 1 || p[a] <= 0 || p[b] <= 0) {
+            return false;
+        }
+        for (int id = Math.min(a, b) + 1; id < Math.max(a, b); id++) {
+            if (p[id] > 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The text the reference rule generates for {@code prompt} from the model's raw logits. */
@@ -239,7 +328,7 @@ class GenerationSamplingTest {
             String expected = reference(prompt, rule, 16, seed);
             assertNotEquals(reference(prompt, Rule.greedy(1.3, 0.4, 0.3), 16, seed), expected,
                     "seed " + seed + ": the draw must matter");
-            assertEquals(expected, generate(prompt, rule, 16, seed), "seed " + seed);
+            assertFollowsTheReference(prompt, rule, 16, seed);
         }
     }
 
@@ -253,7 +342,7 @@ class GenerationSamplingTest {
                 new Rule(1.5, 0, 0, true, false, 0.1, 0, 1, 0),
                 new Rule(1, 0.8, 0.4, true, false, 0.1, 0, 1, 0));
         for (Rule rule : rules) {
-            assertEquals(reference(prompt, rule, 10, 9), generate(prompt, rule, 10, 9), rule.toString());
+            assertFollowsTheReference(prompt, rule, 10, 9);
         }
     }
 
