@@ -156,12 +156,24 @@ final class VectorKernels implements Kernels {
             acc0 = bf16(data, b0 + 2L * k).fma(xk, acc0);
             acc4 = bf16(data, b1 + 2L * k).fma(xk, acc4);
         }
-        // Stored here, not passed to sumLanes: this method sits near C2's node limit, and a vector handed to a call
-        // it did not inline is boxed, twice per row pair.
-        acc0.add(acc1).add(acc2.add(acc3)).intoArray(lanes, 0);
-        float s0 = addLanes(lanes);
-        acc4.add(acc5).add(acc6.add(acc7)).intoArray(lanes, 0);
-        float s1 = addLanes(lanes);
+        // Both rows' lanes in one butterfly (see PARTNER1): row r0's sum ends in lane 0, row r1's in lane L/2. Written
+        // here, not called: this method sits near C2's node limit, and a vector handed to a call it did not inline is
+        // boxed. A scalar chain of lane adds (addLanes) cost 6% of bf16 decode: 2 × 15 dependent adds per row pair.
+        FloatVector a = acc0.add(acc1).add(acc2.add(acc3));
+        FloatVector b = acc4.add(acc5).add(acc6.add(acc7));
+        FloatVector p = a.add(a.rearrange(PARTNER1)).blend(b.add(b.rearrange(PARTNER1)), UPPER1);
+        if (L >= 4) {
+            p = p.add(p.rearrange(PARTNER2));
+        }
+        if (L >= 8) {
+            p = p.add(p.rearrange(PARTNER3));
+        }
+        if (L >= 16) {
+            p = p.add(p.rearrange(PARTNER4));
+        }
+        p.intoArray(lanes, 0);
+        float s0 = lanes[0];
+        float s1 = lanes[L / 2];
         for (k = upper; k < cols; k++) {
             s0 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b0 + 2L * k)) * x[k];
             s1 += Numbers.bf16ToFloat(data.get(Numbers.SHORT, b1 + 2L * k)) * x[k];
@@ -437,7 +449,7 @@ final class VectorKernels implements Kernels {
      * The lanes of {@code v} added first to last in scalar arithmetic, through {@code lanes} (at least L floats).
      * {@code reduceLanes(ADD)} sums in a tree once C2 has compiled it and in a loop before, so its last bit depends
      * on when the JIT ran: a seeded generation could then differ between two runs, and batch-invariant rows between
-     * two paths. Every kernel but the micro-kernel (its butterfly) reduces with this. The vector goes through
+     * two paths. Every kernel but the micro-kernel and the BF16 matvec (their butterflies) reduces with this. The vector goes through
      * memory because {@code lane(i)} at 512 bits compiles to a jump table or an extract chain: a micro-kernel spent
      * most of its time there (43 against 73 GFLOP/s on one core of an AVX-512 Zen 5).
      */
