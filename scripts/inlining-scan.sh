@@ -8,10 +8,12 @@ set -euo pipefail
 [ $# -eq 2 ] || { sed -n 2,6p "$0"; exit 2; }
 bf16=$1 int8=$2
 cd "$(dirname "$0")/.."
-# Helpers with a vector parameter or result, from the kernel sources.
-helpers=$(grep -hE '^\s+(private )?static [A-Za-z<>]+ [a-zA-Z0-9]+\(' tensor/src/main/java/dev/qwen2j/tensor/VectorKernels.java \
-    quant/src/main/java/dev/qwen2j/quant/VectorInt8Kernels.java | grep -E '(Float|Int|Short|Byte)Vector' \
-    | sed -E 's/^\s+(private )?static [A-Za-z<>]+ ([a-zA-Z0-9]+)\(.*/\2/' | sort -u | paste -sd'|')
+# Helpers with a vector parameter or result, from the kernel sources, each with its class (both classes have a
+# widen(), only VectorInt8Kernels' passes a vector).
+helpers=$(for f in tensor/src/main/java/dev/qwen2j/tensor/VectorKernels.java quant/src/main/java/dev/qwen2j/quant/VectorInt8Kernels.java; do
+    grep -hE '^\s+(private )?static [A-Za-z<>]+ [a-zA-Z0-9]+\(' "$f" | grep -E '(Float|Int|Short|Byte)Vector' \
+      | sed -E "s/^\s+(private )?static [A-Za-z<>]+ ([a-zA-Z0-9]+)\(.*/$(basename "$f" .java)::\2/"
+  done | sort -u | paste -sd'|')
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 failed=0
@@ -20,7 +22,7 @@ for bits in 512 256 128; do
              "$int8 --context 600 --kv-cache bf16"; do
     QWEN2J_JAVA_OPTS="-Dqwen2j.vector.bits=$bits -XX:+UnlockDiagnosticVMOptions -XX:+PrintInlining" \
       ./qwen2j bench --model $run --runs 1 --gen-tokens 32 > "$log" 2>&1 || { echo "bench failed: $run"; cat "$log"; exit 1; }
-    refused=$(grep -E "dev\.qwen2j\.(tensor\.VectorKernels|quant\.VectorInt8Kernels)::($helpers) \(" "$log" \
+    refused=$(grep -E "dev\.qwen2j\.(tensor|quant)\.($helpers) \(" "$log" \
       | grep -E 'medium method|NodeCountInliningCutoff|DesiredMethodLimit|hot method too big|too big' \
       | sed -E 's/^ *//; s/ +/ /g' | sort | uniq -c || true)
     if [ -n "$refused" ]; then
