@@ -76,33 +76,12 @@ class GenerationSamplingTest {
         }
 
         int pick(float[] raw, int[] prompt, List<Integer> generated, SplittableRandom random) {
-            return draw(raw, prompt, generated, random).id();
+            double[] z = penalized(raw, prompt, generated);
+            return temperature == 0 ? argmax(z) : draw(probabilities(z), random).id();
         }
 
-        /** The pick, and how far the uniform number fell from the nearest edge of its token's cumulative interval. */
-        Draw draw(float[] raw, int[] prompt, List<Integer> generated, SplittableRandom random) {
-            double[] p = probabilities(raw, prompt, generated);
-            if (p.length == 1) {
-                return new Draw((int) p[0], Double.POSITIVE_INFINITY);
-            }
-            double u = random.nextDouble();
-            double cumulative = 0;
-            int last = 0;
-            for (int i = 0; i < p.length; i++) {
-                if (p[i] > 0) {
-                    double before = cumulative;
-                    cumulative += p[i];
-                    last = i;
-                    if (cumulative > u) {
-                        return new Draw(i, Math.min(u - before, cumulative - u));
-                    }
-                }
-            }
-            return new Draw(last, Double.POSITIVE_INFINITY);
-        }
-
-        /** The probabilities the draw samples from; greedy, the argmax alone as a one-element array. */
-        double[] probabilities(float[] raw, int[] prompt, List<Integer> generated) {
+        /** The raw logits after the penalties. */
+        double[] penalized(float[] raw, int[] prompt, List<Integer> generated) {
             double[] z = new double[raw.length];
             for (int i = 0; i < z.length; i++) {
                 z[i] = raw[i];
@@ -126,15 +105,21 @@ class GenerationSamplingTest {
                 }
             }
             counts.forEach((id, n) -> z[id] -= frequency * n + presence);
-            if (temperature == 0) {
-                int best = 0;
-                for (int i = 1; i < z.length; i++) {
-                    if (z[i] > z[best]) {
-                        best = i;
-                    }
+            return z;
+        }
+
+        private static int argmax(double[] z) {
+            int best = 0;
+            for (int i = 1; i < z.length; i++) {
+                if (z[i] > z[best]) {
+                    best = i;
                 }
-                return new double[] {best};
             }
+            return best;
+        }
+
+        /** The probabilities a sampled rule (temperature > 0) draws from, given the penalized logits (overwritten). */
+        double[] probabilities(double[] z) {
             for (int i = 0; i < z.length; i++) {
                 z[i] /= temperature;
             }
@@ -178,6 +163,27 @@ class GenerationSamplingTest {
                 p = softmax(z);
             }
             return p;
+        }
+
+        /**
+         * The first token whose cumulative probability exceeds a uniform number, and that number's distance from the
+         * nearest edge of the token's interval.
+         */
+        static Draw draw(double[] p, SplittableRandom random) {
+            double u = random.nextDouble();
+            double cumulative = 0;
+            int last = 0;
+            for (int i = 0; i < p.length; i++) {
+                if (p[i] > 0) {
+                    double before = cumulative;
+                    cumulative += p[i];
+                    last = i;
+                    if (cumulative > u) {
+                        return new Draw(i, Math.min(u - before, cumulative - u));
+                    }
+                }
+            }
+            return new Draw(last, Double.POSITIVE_INFINITY);
         }
 
         private static double[] softmax(double[] z) {
@@ -225,40 +231,32 @@ class GenerationSamplingTest {
                 sampled.add(logprobs.sampled().id());
             }
         });
+        assertTrue(rule.temperature() > 0, rule + ": a greedy rule has no draw to replay");
         assertEquals(tokens, sampled.size(), rule + ", seed " + seed + ": generated tokens");
         int[] ids = model.tokenizer().encode(prompt);
         SplittableRandom random = new SplittableRandom(seed);
         List<Integer> history = new ArrayList<>();
-        int edges = 0;
-        Session session = model.acquireSession();
-        try {
-            float[] logits = session.prefill(ids, ids.length);
-            for (int step = 0; step < tokens; step++) {
-                float[] raw = logits.clone();
-                Draw draw = rule.draw(raw, ids, history, random);
-                int actual = sampled.get(step);
-                if (actual != draw.id()) {
-                    assertTrue(draw.margin() < DRAW_MARGIN, rule + ", seed " + seed + ", token " + step + ": generate "
-                            + actual + ", the reference " + draw.id() + " (draw " + draw.margin() + " from an edge)");
-                    assertTrue(neighbours(rule, raw, ids, history, draw.id(), actual), rule + ", seed " + seed
-                            + ", token " + step + ": " + actual + " is not next to " + draw.id() + " in the draw");
-                    edges++;
-                }
-                history.add(actual);
-                if (step + 1 < tokens) {
-                    logits = session.decode(actual);
-                }
+        int[] edges = {0};
+        walk(model, ids, tokens, (step, logits) -> {
+            double[] p = rule.probabilities(rule.penalized(logits, ids, history));
+            Draw draw = Rule.draw(p, random);
+            int actual = sampled.get(step);
+            if (actual != draw.id()) {
+                assertTrue(draw.margin() < DRAW_MARGIN, rule + ", seed " + seed + ", token " + step + ": generate "
+                        + actual + ", the reference " + draw.id() + " (draw " + draw.margin() + " from an edge)");
+                assertTrue(neighbours(p, draw.id(), actual), rule + ", seed " + seed + ", token " + step + ": " + actual
+                        + " is not next to " + draw.id() + " in the draw");
+                edges[0]++;
             }
-        } finally {
-            model.releaseSession(session);
-        }
-        assertTrue(edges <= 1, rule + ", seed " + seed + ": " + edges + " draws decided at an edge");
+            history.add(actual);
+            return actual;
+        });
+        assertTrue(edges[0] <= 1, rule + ", seed " + seed + ": " + edges[0] + " draws decided at an edge");
     }
 
-    /** Whether tokens a and b are adjacent among the tokens the rule leaves a nonzero probability, in id order. */
-    private static boolean neighbours(Rule rule, float[] raw, int[] prompt, List<Integer> history, int a, int b) {
-        double[] p = rule.probabilities(raw, prompt, history);
-        if (p.length == 1 || p[a] <= 0 || p[b] <= 0) {
+    /** Whether tokens a and b are adjacent among the tokens of nonzero probability in p, in id order. */
+    private static boolean neighbours(double[] p, int a, int b) {
+        if (p[a] <= 0 || p[b] <= 0) {
             return false;
         }
         for (int id = Math.min(a, b) + 1; id < Math.max(a, b); id++) {
@@ -279,23 +277,36 @@ class GenerationSamplingTest {
         int[] ids = model.tokenizer().encode(prompt);
         SplittableRandom random = new SplittableRandom(seed);
         List<Integer> generated = new ArrayList<>();
+        walk(model, ids, tokens, (step, logits) -> {
+            int next = rule.pick(logits, ids, generated, random);
+            generated.add(next);
+            return next;
+        });
+        return generated.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The token a walk feeds its session after step {@code step}'s logits (the session's buffer, read at once). */
+    interface Step {
+        int next(int step, float[] logits);
+    }
+
+    /** Prefills {@code ids} on a session, then feeds it what {@code next} picks, {@code tokens} times or to the stop id. */
+    static void walk(Model model, int[] ids, int tokens, Step next) {
         Session session = model.acquireSession();
         try {
             float[] logits = session.prefill(ids, ids.length);
-            while (generated.size() < tokens) {
-                int next = rule.pick(logits.clone(), ids, generated, random);
-                generated.add(next);
-                if (next == UNREACHABLE_STOP) {
+            for (int step = 0; step < tokens; step++) {
+                int token = next.next(step, logits);
+                if (token == UNREACHABLE_STOP) {
                     break;
                 }
-                if (generated.size() < tokens) {
-                    logits = session.decode(next);
+                if (step + 1 < tokens) {
+                    logits = session.decode(token);
                 }
             }
         } finally {
             model.releaseSession(session);
         }
-        return generated.stream().mapToInt(Integer::intValue).toArray();
     }
 
     static String generate(String prompt, Rule rule, int tokens, long seed) {
