@@ -162,9 +162,7 @@ final class VectorKernels implements Kernels {
         FloatVector a = acc0.add(acc1).add(acc2.add(acc3));
         FloatVector b = acc4.add(acc5).add(acc6.add(acc7));
         FloatVector p = a.add(a.rearrange(PARTNER1)).blend(b.add(b.rearrange(PARTNER1)), UPPER1);
-        if (L >= 4) {
-            p = p.add(p.rearrange(PARTNER2));
-        }
+        p = p.add(p.rearrange(PARTNER2)); // L ≥ 4: vectors are 128 bits or wider
         if (L >= 8) {
             p = p.add(p.rearrange(PARTNER3));
         }
